@@ -1,0 +1,121 @@
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.masking import mask_phone
+
+mainland_mobile_validator = RegexValidator(
+    regex=r"^1[3-9]\d{9}$",
+    message=_("Enter a valid mainland China mobile number (11 digits starting with 1)."),
+)
+
+
+class RoleCode(models.TextChoices):
+    RESIDENT = "resident", _("resident")
+    GRID_WORKER = "grid_worker", _("grid worker")
+    DISPATCHER = "dispatcher", _("dispatcher")
+    DEPARTMENT_HANDLER = "department_handler", _("department handler")
+    MEDIATOR = "mediator", _("mediator")
+    PETITION_OFFICER = "petition_officer", _("petition officer")
+    SUPERVISOR = "supervisor", _("supervisor")
+    ADMIN = "admin", _("administrator")
+
+
+# Roles that may see contact details (phones, ID numbers) of people inside their scope.
+ROLES_SEEING_CONTACTS = {
+    RoleCode.GRID_WORKER,
+    RoleCode.DISPATCHER,
+    RoleCode.DEPARTMENT_HANDLER,
+    RoleCode.MEDIATOR,
+    RoleCode.PETITION_OFFICER,
+    RoleCode.ADMIN,
+}
+
+
+class Role(models.Model):
+    """One row per RoleCode, created by migration. A user may hold several roles."""
+
+    code = models.CharField(_("code"), max_length=32, primary_key=True, choices=RoleCode.choices)
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+
+    def __str__(self) -> str:
+        return str(RoleCode(self.code).label)
+
+
+class GridGovUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        return self.get(**{self.model.USERNAME_FIELD: username})
+
+
+class User(AbstractUser):
+    phone = models.CharField(
+        _("mobile phone"),
+        max_length=11,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[mainland_mobile_validator],
+    )
+    display_name = models.CharField(_("display name"), max_length=64, blank=True)
+    roles = models.ManyToManyField(Role, blank=True, related_name="users", verbose_name=_("roles"))
+    scope_region = models.ForeignKey(
+        "grids.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="scoped_users",
+        verbose_name=_("scope region"),
+        help_text=_("The region this user works in; they see it and everything under it."),
+    )
+    department = models.CharField(
+        _("department"),
+        max_length=64,
+        blank=True,
+        help_text=_("For department handlers: the functional department, e.g. 城管执法."),
+    )
+
+    objects = GridGovUserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @cached_property
+    def role_codes(self) -> set[str]:
+        if not self.pk:
+            return set()
+        return set(self.roles.values_list("code", flat=True))
+
+    def has_role(self, *codes: str) -> bool:
+        return bool(self.role_codes & set(codes)) or (self.is_superuser and RoleCode.ADMIN in codes)
+
+    @property
+    def is_portal_admin(self) -> bool:
+        return self.is_superuser or RoleCode.ADMIN in self.role_codes
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    def phone_for(self, viewer) -> str:
+        """The phone as `viewer` may see it: in full for the owner and contact-seeing roles."""
+        if (
+            viewer is not None
+            and getattr(viewer, "is_authenticated", False)
+            and (
+                viewer.pk == self.pk
+                or viewer.is_superuser
+                or viewer.role_codes & ROLES_SEEING_CONTACTS
+            )
+        ):
+            return self.phone or ""
+        return self.masked_phone

@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from core.models import CalendarDay, Notification, SmsMessage, WorkerHeartbeat
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "kind", "name")
+    list_filter = ("kind",)
+    date_hierarchy = "date"
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ("hostname", "seen_at")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("title", "user", "created_at", "read_at")
+    raw_id_fields = ("user",)
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    list_display = ("pk", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status",)
+    exclude = ("phone",)

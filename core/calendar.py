@@ -1,0 +1,131 @@
+"""Working calendar and time limits.
+
+Limits come as text from the category table: "30m" minutes, "4h" hours, "3d" calendar days,
+"5wh" working hours, "2wd" working days. Working days are Monday to Friday unless the admin's
+calendar (core.CalendarDay) marks a public holiday or a make-up workday. Working hours are the
+shifts in settings.WORKING_HOURS.
+"""
+
+import re
+import time
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+
+from django.conf import settings
+from django.utils import timezone
+
+from core.exceptions import ValidationFailed
+
+LIMIT_PATTERN = re.compile(r"^\s*(\d+)\s*(m|h|d|wh|wd)\s*$")
+_CACHE_SECONDS = 30
+_cache: dict[str, object] = {"loaded_at": 0.0, "days": {}}
+
+
+def parse_limit(limit: str) -> tuple[int, str]:
+    """ "20wd" -> (20, "wd"). Raises ValidationFailed on anything else."""
+    match = LIMIT_PATTERN.match(limit or "")
+    if not match:
+        raise ValidationFailed(f"Unknown time limit {limit!r}: use m, h, d, wh or wd")
+    return int(match.group(1)), match.group(2)
+
+
+def clear_cache() -> None:
+    _cache["loaded_at"] = 0.0
+
+
+def _exceptions() -> dict[date, str]:
+    if time.monotonic() - float(_cache["loaded_at"]) > _CACHE_SECONDS:
+        from core.models import CalendarDay
+
+        _cache["days"] = dict(CalendarDay.objects.values_list("date", "kind"))
+        _cache["loaded_at"] = time.monotonic()
+    return _cache["days"]  # type: ignore[return-value]
+
+
+def is_working_day(day: date) -> bool:
+    kind = _exceptions().get(day)
+    if kind == "holiday":
+        return False
+    if kind == "workday":
+        return True
+    return day.weekday() < 5
+
+
+def next_working_day(day: date) -> date:
+    """The day itself if it is a working day, else the next one."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def _shifts(day: date) -> list[tuple[datetime, datetime]]:
+    tz = timezone.get_current_timezone()
+    result = []
+    for start, end in settings.WORKING_HOURS:
+        start_t = dtime.fromisoformat(start)
+        end_t = dtime.fromisoformat(end)
+        result.append(
+            (
+                datetime.combine(day, start_t, tzinfo=tz),
+                datetime.combine(day, end_t, tzinfo=tz),
+            )
+        )
+    return result
+
+
+def add_working_hours(start: datetime, hours: float) -> datetime:
+    remaining = timedelta(hours=hours)
+    current = timezone.localtime(start)
+    day = current.date()
+    for _ in range(3660):  # ten years of days: a calendar with no working day is a data error
+        if is_working_day(day):
+            for shift_start, shift_end in _shifts(day):
+                begin = max(shift_start, current)
+                if begin >= shift_end:
+                    continue
+                available = shift_end - begin
+                if remaining <= available:
+                    return begin + remaining
+                remaining -= available
+                current = shift_end
+        day += timedelta(days=1)
+    raise ValidationFailed("The working calendar has no working time")
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """The end of the working day `days` working days after the start day.
+
+    A report made on Friday with a 1wd limit is due at the end of Monday's working hours.
+    """
+    local = timezone.localtime(start)
+    day = local.date()
+    counted = 0
+    for _ in range(3660):
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+            if counted >= days:
+                return _shifts(day)[-1][1]
+    raise ValidationFailed("The working calendar has no working time")
+
+
+def add_limit(start: datetime, limit: str) -> datetime:
+    """The deadline `limit` after `start`, e.g. add_limit(now, "5wd")."""
+    amount, unit = parse_limit(limit)
+    if unit == "m":
+        return start + timedelta(minutes=amount)
+    if unit == "h":
+        return start + timedelta(hours=amount)
+    if unit == "d":
+        return start + timedelta(days=amount)
+    if unit == "wh":
+        return add_working_hours(start, amount)
+    return add_working_days(start, amount)
+
+
+def add_calendar_days_statutory(start: datetime, days: int) -> datetime:
+    """Statutory limits in calendar days (信访工作条例): when the last day is not a working day
+    (a public holiday or weekend), the limit ends on the next working day. Ends at 23:59:59."""
+    local = timezone.localtime(start)
+    last = next_working_day(local.date() + timedelta(days=days))
+    return datetime.combine(last, dtime(23, 59, 59), tzinfo=timezone.get_current_timezone())

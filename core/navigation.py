@@ -1,0 +1,33 @@
+"""The portal menu: one list, filtered by role. Entries whose URL does not exist yet are skipped."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+# (label, url name, roles allowed; None = every signed-in user)
+MENU = [
+    (_("Home"), "home", None),
+    (_("Grid map"), "grids:map", None),
+    (_("My tasks"), "incidents:my_tasks", {"grid_worker", "department_handler"}),
+    (_("Report an incident"), "incidents:report", None),
+    (_("My reports"), "incidents:my_reports", {"resident"}),
+    (_("Dispatch queue"), "incidents:queue", {"dispatcher", "supervisor", "admin"}),
+    (_("Overdue board"), "incidents:overdue", {"dispatcher", "supervisor", "admin"}),
+    (_("Mediation"), "mediation:home", None),
+    (_("Petitions"), "petitions:home", None),
+    (_("Dashboard"), "governance:dashboard", {"supervisor", "dispatcher", "admin"}),
+    (_("Administration"), "admin:index", {"admin"}),
+]
+
+
+def menu_for(user) -> list[dict]:
+    items = []
+    roles = user.role_codes if getattr(user, "is_authenticated", False) else set()
+    for label, url_name, allowed in MENU:
+        if allowed is not None and not (roles & allowed) and not user.is_superuser:
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "name": url_name})
+    return items

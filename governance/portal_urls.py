@@ -1,0 +1,5 @@
+"""Portal-wide pages (dashboards arrive with the supervision issue)."""
+
+app_name = "governance"
+
+urlpatterns: list = []

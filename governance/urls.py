@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from governance import views
+
+api_v1 = [
+    path("", include("accounts.api_urls")),
+    path("", include("grids.api_urls")),
+    path("", include("incidents.api_urls")),
+    path("", include("mediation.api_urls")),
+    path("", include("petitions.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("grids/", include("grids.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("mediation/", include("mediation.urls")),
+    path("petitions/", include("petitions.urls")),
+    path("portal/", include("governance.portal_urls")),
+    path("api/v1/", include(api_v1)),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

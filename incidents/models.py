@@ -1,0 +1,322 @@
+"""Categories, incidents and their append-only timeline.
+
+The state graph is declared once (TRANSITIONS); incidents.services is the only code that moves
+an incident along it.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+
+
+class HandlingLevel(models.TextChoices):
+    GRID = "grid", _("grid")
+    COMMUNITY = "community", _("community")
+    STREET = "street", _("street")
+    DISTRICT = "district", _("district")
+    DEPARTMENT = "department", _("department")
+
+
+# Escalation: one level up at a time (grid → community → street → district).
+ESCALATION_ORDER = [
+    HandlingLevel.GRID,
+    HandlingLevel.COMMUNITY,
+    HandlingLevel.STREET,
+    HandlingLevel.DISTRICT,
+]
+
+
+class Category(models.Model):
+    """Two-level event classification with its handling level and stage time limits."""
+
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("large class"),
+    )
+    name = models.CharField(_("name"), max_length=64)
+    name_en = models.CharField(_("English name"), max_length=128, blank=True)
+    handled_at = models.CharField(
+        _("handled at"), max_length=16, choices=HandlingLevel.choices, blank=True
+    )
+    department = models.CharField(_("department"), max_length=64, blank=True)
+    is_dispute = models.BooleanField(_("dispute (may go to mediation)"), default=False)
+    urgent = models.BooleanField(_("urgent"), default=False)
+    internal_only = models.BooleanField(
+        _("internal only"),
+        default=False,
+        help_text=_("Never shown publicly (crime leads, special groups)."),
+    )
+    verify_within = models.CharField(_("verify within"), max_length=8, blank=True)
+    dispatch_within = models.CharField(_("dispatch within"), max_length=8, blank=True)
+    resolve_within = models.CharField(_("resolve within"), max_length=8, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.parent_id is not None
+
+
+class IncidentState(models.TextChoices):
+    REPORTED = "reported", _("reported")
+    VERIFYING = "verifying", _("verifying")
+    INVALID = "invalid", _("invalid")
+    VERIFIED = "verified", _("verified")
+    DISPATCHED = "dispatched", _("dispatched")
+    ACCEPTED = "accepted", _("accepted")
+    RESOLVED = "resolved", _("resolved")
+    CHECKED = "checked", _("checked")
+    FEEDBACK_SENT = "feedback_sent", _("feedback sent")
+    RATED = "rated", _("rated")
+    REOPENED = "reopened", _("reopened")
+    CLOSED = "closed", _("closed")
+
+
+S = IncidentState
+# The allowed moves, declared once. Side moves (return, reassign, escalate, extension, park)
+# keep or reset the state as listed here.
+TRANSITIONS: dict[str, set[str]] = {
+    S.REPORTED: {S.VERIFYING, S.VERIFIED, S.RESOLVED},
+    S.VERIFYING: {S.VERIFIED, S.INVALID, S.VERIFYING},
+    S.VERIFIED: {S.DISPATCHED},
+    S.DISPATCHED: {S.ACCEPTED, S.DISPATCHED},
+    S.ACCEPTED: {S.RESOLVED, S.DISPATCHED, S.ACCEPTED},
+    S.RESOLVED: {S.CHECKED, S.DISPATCHED, S.FEEDBACK_SENT},
+    S.CHECKED: {S.FEEDBACK_SENT},
+    S.FEEDBACK_SENT: {S.RATED, S.CLOSED},
+    S.RATED: {S.CLOSED, S.REOPENED},
+    S.REOPENED: {S.DISPATCHED},
+    S.INVALID: set(),
+    S.CLOSED: set(),
+}
+OPEN_STATES = [s for s in IncidentState.values if s not in (S.INVALID, S.CLOSED)]
+FINAL_STATES = [S.INVALID, S.CLOSED]
+
+
+class Channel(models.TextChoices):
+    PATROL = "patrol", _("grid worker patrol")
+    RESIDENT_WEB = "resident_web", _("resident web")
+    HOTLINE_12345 = "hotline_12345", _("12345 hotline")
+    DIVERSION_110 = "diversion_110", _("110 diversion")
+    API = "api", _("API")
+    OPEN311 = "open311", _("Open311 API")
+
+
+class Incident(TimeStampedModel):
+    tracking_number = models.CharField(_("tracking number"), max_length=16, unique=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("category")
+    )
+    description = models.TextField(_("description"))
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    lng = models.FloatField(_("longitude"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    grid_cell = models.ForeignKey(
+        "grids.GridCell",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("grid cell"),
+    )
+    region = models.ForeignKey(
+        "grids.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("community"),
+    )
+    # Denormalised community code: scoping is a prefix match with no join.
+    region_code = models.CharField(_("region code"), max_length=12, blank=True, db_index=True)
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reported_incidents",
+        verbose_name=_("reporter"),
+    )
+    reporter_name = models.CharField(_("reporter's name"), max_length=64, blank=True)
+    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=IncidentState.choices,
+        default=IncidentState.REPORTED,
+        db_index=True,
+    )
+    urgent = models.BooleanField(_("urgent"), default=False)
+    handling_level = models.CharField(
+        _("handling level"), max_length=16, choices=HandlingLevel.choices, blank=True
+    )
+    handling_region = models.ForeignKey(
+        "grids.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handled_incidents",
+        verbose_name=_("handling unit (region)"),
+    )
+    handling_department = models.CharField(_("handling department"), max_length=64, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_incidents",
+        verbose_name=_("assignee"),
+    )
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents_to_verify",
+        verbose_name=_("verifier"),
+    )
+    claimable = models.BooleanField(_("open for claiming"), default=False)
+    escalation_level = models.PositiveSmallIntegerField(_("escalations"), default=0)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    rework_count = models.PositiveSmallIntegerField(_("times reworked"), default=0)
+    return_count = models.PositiveSmallIntegerField(_("times returned"), default=0)
+    extension_count = models.PositiveSmallIntegerField(_("extensions"), default=0)
+    extension_requested = models.BooleanField(_("extension requested"), default=False)
+    parked = models.BooleanField(_("parked"), default=False)
+    parked_reason = models.TextField(_("reason parked"), blank=True)
+
+    # Deadlines live in columns (never as broker ETAs); due_at is the current stage's.
+    verify_due_at = models.DateTimeField(_("verify by"), null=True, blank=True)
+    dispatch_due_at = models.DateTimeField(_("dispatch by"), null=True, blank=True)
+    resolve_due_at = models.DateTimeField(_("resolve by"), null=True, blank=True)
+    rate_due_at = models.DateTimeField(_("rate by"), null=True, blank=True)
+    due_at = models.DateTimeField(_("current deadline"), null=True, blank=True, db_index=True)
+    warned_at = models.DateTimeField(_("deadline warning sent"), null=True, blank=True)
+
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    feedback_at = models.DateTimeField(_("feedback sent at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    rating_comment = models.TextField(_("rating comment"), blank=True)
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    result = models.TextField(_("result"), blank=True)
+    invalid_reason = models.TextField(_("reason invalid"), blank=True)
+    # The last time a task for the current state was enqueued: beat re-drives what is stuck.
+    task_enqueued_at = models.DateTimeField(_("task enqueued at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["region_code", "state", "due_at"]),
+            models.Index(fields=["assignee", "state"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="incident_rating_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in FINAL_STATES
+
+
+class IncidentEvent(models.Model):
+    """The append-only timeline: one row per action, never updated or deleted."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="events", verbose_name=_("incident")
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("Empty means the system."),
+    )
+    action = models.CharField(_("action"), max_length=32)
+    from_state = models.CharField(_("from"), max_length=16, blank=True)
+    to_state = models.CharField(_("to"), max_length=16, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    public = models.BooleanField(_("public"), default=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Timeline events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Timeline events are append-only")
+
+
+class IncidentPhoto(models.Model):
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="photos", verbose_name=_("incident")
+    )
+    event = models.ForeignKey(
+        IncidentEvent,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="photos",
+        verbose_name=_("timeline event"),
+    )
+    image = models.ImageField(_("photo"), upload_to="incidents/%Y/%m/")
+    thumbnail = models.ImageField(_("thumbnail"), upload_to="incidents/thumbs/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+    def __str__(self) -> str:
+        return self.image.name
