@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "incidents",
     "mediation",
     "petitions",
+    "integrations",
     "governance",
 ]
 

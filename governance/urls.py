@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("incidents.api_urls")),
     path("", include("mediation.api_urls")),
     path("", include("petitions.api_urls")),
+    path("", include("integrations.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
@@ -29,6 +30,7 @@ urlpatterns = [
     path("petitions/", include("petitions.urls")),
     path("portal/", include("governance.portal_urls")),
     path("api/v1/", include(api_v1)),
+    path("open311/v2/", include("integrations.open311_urls")),
 ]
 
 if settings.DEBUG:

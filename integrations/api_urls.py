@@ -1,0 +1,3 @@
+"""REST API routes of integrations, mounted under /api/v1/."""
+
+urlpatterns: list = []
