@@ -22,6 +22,10 @@ def _isolated_media_and_eager_celery(settings, tmp_path):
     """Uploads go to a temporary folder; tasks run in-process unless a test starts a worker."""
     from core import calendar
     from governance.celery import app
+    from grids import locator
+
+    # The locator's in-memory index outlives a test's rolled-back transaction: start fresh.
+    locator.invalidate(shared=False)
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.log")

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class GridsConfig(AppConfig):
     name = "grids"
     verbose_name = _("Regions and grids")
+
+    def ready(self) -> None:
+        from grids import signals  # noqa: F401 - connects the locator's invalidation

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from grids import views
 
 app_name = "grids"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("map/", views.grid_map, name="map"),
+    path("regions/", views.region_list, name="regions"),
+]
