@@ -1,0 +1,162 @@
+"""Reads of the integrations app.
+
+Open311 GETs are public (the spec needs no key for them): they see every incident except the
+internal-only categories (crime leads, special groups), and only the fields open311.py shows.
+Partner reads (tickets, subscriptions) are scoped to the partner of the API key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import NotFoundError, ValidationFailed
+from incidents.models import Category, Incident, IncidentState
+from integrations import conf
+from integrations.models import (
+    ApiKey,
+    IncomingTicket,
+    ServiceAttribute,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+DEFAULT_WINDOW = timedelta(days=90)
+MAX_RESULTS = 1000
+CLOSED_STATES = [IncidentState.CLOSED, IncidentState.INVALID]
+
+
+def open311_categories() -> QuerySet[Category]:
+    """The service list: active subclasses a client may report, with their attribute count."""
+    return (
+        Category.objects.filter(active=True, parent__isnull=False, internal_only=False)
+        .select_related("parent")
+        .annotate(attribute_count=Count("open311_attributes"))
+        .order_by("code")
+    )
+
+
+def open311_category_get(service_code: str) -> Category:
+    category = open311_categories().filter(code=service_code).first()
+    if category is None:
+        raise NotFoundError(_("service_code %(code)s was not found.") % {"code": service_code})
+    return category
+
+
+def open311_attributes(category: Category) -> QuerySet[ServiceAttribute]:
+    return ServiceAttribute.objects.filter(category=category).order_by("order", "code")
+
+
+def open311_changeset() -> datetime | None:
+    """When a service definition last changed (discovery's changeset). Categories carry no
+    time stamp; the attributes do."""
+    return ServiceAttribute.objects.aggregate(latest=Max("updated_at"))["latest"]
+
+
+def _public_incidents() -> QuerySet[Incident]:
+    related = ["category", "category__parent", "handling_region", "region", "grid_cell"]
+    qs = (
+        Incident.objects.filter(category__internal_only=False)
+        .select_related(*related, "incoming_ticket")
+        .order_by("-created_at", "-pk")
+    )
+    if conf.open311_publish_photos():
+        qs = qs.prefetch_related("photos")
+    return qs
+
+
+@dataclass(frozen=True)
+class RequestFilters:
+    service_request_ids: Sequence[str] = ()
+    service_codes: Sequence[str] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    statuses: Sequence[str] = ()
+
+
+def open311_requests(filters: RequestFilters, *, now: datetime | None = None) -> list[Incident]:
+    """GET requests: the ids given (which override everything else), or the requests made in
+    the window (default: the last 90 days; at most 90 days) of the codes and statuses given.
+    Newest first, at most 1000."""
+    qs = _public_incidents()
+    if filters.service_request_ids:
+        ids = [i.strip().upper() for i in filters.service_request_ids if i.strip()]
+        return list(qs.filter(tracking_number__in=ids)[:MAX_RESULTS])
+    now = now or timezone.now()
+    start, end = filters.start, filters.end
+    if start is None and end is None:
+        end, start = now, now - DEFAULT_WINDOW
+    elif start is None:
+        start = end - DEFAULT_WINDOW
+    elif end is None:
+        end = start + DEFAULT_WINDOW
+    if end < start:
+        raise ValidationFailed(
+            _("end_date is before start_date."),
+            extra={"end_date": [_("end_date is before start_date.")]},
+        )
+    if end - start > DEFAULT_WINDOW:
+        message = _("start_date and end_date may not span more than 90 days.")
+        raise ValidationFailed(message, extra={"start_date": [message]})
+    qs = qs.filter(created_at__gte=start, created_at__lte=end)
+    if filters.service_codes:
+        qs = qs.filter(category__code__in=list(filters.service_codes))
+    statuses = set(filters.statuses)
+    if statuses == {"open"}:
+        qs = qs.exclude(state__in=CLOSED_STATES)
+    elif statuses == {"closed"}:
+        qs = qs.filter(state__in=CLOSED_STATES)
+    return list(qs[:MAX_RESULTS])
+
+
+def open311_request_get(service_request_id: str) -> Incident:
+    incident = (
+        _public_incidents()
+        .filter(tracking_number=(service_request_id or "").strip().upper())
+        .first()
+    )
+    if incident is None:
+        raise NotFoundError(
+            _("service_request_id %(id)s was not found.") % {"id": service_request_id}
+        )
+    return incident
+
+
+def open311_ticket_for_token(token: str) -> IncomingTicket:
+    ticket = (
+        IncomingTicket.objects.select_related("incident__category")
+        .filter(token=(token or "").strip(), incident__isnull=False)
+        .first()
+    )
+    if ticket is None or ticket.incident.category.internal_only:
+        raise NotFoundError(_("token %(token)s was not found.") % {"token": token})
+    return ticket
+
+
+def partner_ticket_get(*, api_key: ApiKey, ticket_id: str) -> IncomingTicket:
+    """A ticket the key's partner sent (NotFoundError otherwise)."""
+    ticket = (
+        IncomingTicket.objects.select_related("incident__category", "partner")
+        .filter(
+            partner=api_key.partner, external_id=(ticket_id or "").strip(), incident__isnull=False
+        )
+        .first()
+    )
+    if ticket is None:
+        raise NotFoundError(_("Ticket not found."))
+    return ticket
+
+
+def partner_subscriptions(*, api_key: ApiKey) -> QuerySet[WebhookSubscription]:
+    return WebhookSubscription.objects.filter(partner=api_key.partner).select_related("region")
+
+
+def deliveries_for_incident(*, subscription_id: int, incident_id: int) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(
+        subscription_id=subscription_id, incident_id=incident_id
+    ).order_by("event_id", "pk")
