@@ -90,28 +90,104 @@ class IncidentState(models.TextChoices):
     FEEDBACK_SENT = "feedback_sent", _("feedback sent")
     RATED = "rated", _("rated")
     REOPENED = "reopened", _("reopened")
+    MEDIATING = "mediating", _("in mediation")
     CLOSED = "closed", _("closed")
 
 
+class Action(models.TextChoices):
+    """Every move of the loop; one service in incidents.services per action."""
+
+    REPORT = "report", _("report")
+    START_VERIFICATION = "start_verification", _("located, verifier assigned")
+    ASSIGN_VERIFIER = "assign_verifier", _("assign verifier")
+    VERIFY = "verify", _("verify")
+    MARK_INVALID = "mark_invalid", _("mark invalid")
+    DISPATCH = "dispatch", _("dispatch")
+    CLAIM = "claim", _("claim")
+    ACCEPT = "accept", _("accept")
+    RETURN = "return", _("return")
+    REASSIGN = "reassign", _("reassign")
+    ESCALATE = "escalate", _("escalate")
+    REQUEST_EXTENSION = "request_extension", _("request extension")
+    APPROVE_EXTENSION = "approve_extension", _("approve extension")
+    REJECT_EXTENSION = "reject_extension", _("reject extension")
+    PARK = "park", _("park")
+    UNPARK = "unpark", _("unpark")
+    RESOLVE = "resolve", _("resolve")
+    CHECK = "check", _("check")
+    REWORK = "rework", _("rework")
+    SEND_FEEDBACK = "send_feedback", _("send feedback")
+    RATE = "rate", _("rate")
+    REOPEN = "reopen", _("reopen")
+    CLOSE = "close", _("close")
+    FIX_ON_SPOT = "fix_on_spot", _("fixed on the spot")
+    REFER_TO_MEDIATION = "refer_to_mediation", _("refer to mediation")
+    MEDIATION_CONCLUDED = "mediation_concluded", _("mediation concluded")
+    # Not a move: the deadline sweep's warning (an internal timeline row).
+    DEADLINE_WARNING = "deadline_warning", _("deadline warning")
+
+
 S = IncidentState
-# The allowed moves, declared once. Side moves (return, reassign, escalate, extension, park)
-# keep or reset the state as listed here.
-TRANSITIONS: dict[str, set[str]] = {
-    S.REPORTED: {S.VERIFYING, S.VERIFIED, S.RESOLVED},
-    S.VERIFYING: {S.VERIFIED, S.INVALID, S.VERIFYING},
-    S.VERIFIED: {S.DISPATCHED},
-    S.DISPATCHED: {S.ACCEPTED, S.DISPATCHED},
-    S.ACCEPTED: {S.RESOLVED, S.DISPATCHED, S.ACCEPTED},
-    S.RESOLVED: {S.CHECKED, S.DISPATCHED, S.FEEDBACK_SENT},
-    S.CHECKED: {S.FEEDBACK_SENT},
-    S.FEEDBACK_SENT: {S.RATED, S.CLOSED},
-    S.RATED: {S.CLOSED, S.REOPENED},
-    S.REOPENED: {S.DISPATCHED},
-    S.INVALID: set(),
-    S.CLOSED: set(),
+A = Action
+
+
+def _moves(sources, target: str | None = None) -> dict[str, frozenset[str]]:
+    """Each source state → `target` (None: the state stays as it is, a side move)."""
+    return {source: frozenset({target or source}) for source in sources}
+
+
+_HANDLING = (S.DISPATCHED, S.ACCEPTED)
+
+# The loop, declared once: action -> {state it may start from: states it may lead to}.
+# incidents.services checks every move against this table; TRANSITIONS is derived from it.
+ACTIONS: dict[str, dict[str, frozenset[str]]] = {
+    A.START_VERIFICATION: {S.REPORTED: frozenset({S.VERIFYING, S.VERIFIED})},
+    A.ASSIGN_VERIFIER: _moves([S.REPORTED, S.VERIFYING], S.VERIFYING),
+    A.VERIFY: _moves([S.VERIFYING], S.VERIFIED),
+    A.MARK_INVALID: _moves([S.REPORTED, S.VERIFYING], S.INVALID),
+    A.DISPATCH: _moves([S.VERIFIED, S.REOPENED], S.DISPATCHED),
+    A.CLAIM: _moves([S.DISPATCHED], S.ACCEPTED),
+    A.ACCEPT: _moves([S.DISPATCHED], S.ACCEPTED),
+    A.RETURN: _moves(_HANDLING, S.VERIFIED),
+    A.REASSIGN: _moves(_HANDLING, S.DISPATCHED),
+    # One level up: verification and check change hands in place; handling goes to the unit.
+    A.ESCALATE: {
+        **_moves([S.VERIFYING, S.VERIFIED, S.RESOLVED]),
+        **_moves(_HANDLING, S.DISPATCHED),
+    },
+    A.REQUEST_EXTENSION: _moves(_HANDLING),
+    A.APPROVE_EXTENSION: _moves(_HANDLING),
+    A.REJECT_EXTENSION: _moves(_HANDLING),
+    A.PARK: _moves(_HANDLING),
+    A.UNPARK: _moves(_HANDLING),
+    A.RESOLVE: _moves([S.ACCEPTED], S.RESOLVED),
+    A.CHECK: _moves([S.RESOLVED], S.CHECKED),
+    A.REWORK: _moves([S.RESOLVED], S.DISPATCHED),
+    A.SEND_FEEDBACK: _moves([S.RESOLVED, S.CHECKED], S.FEEDBACK_SENT),
+    A.RATE: _moves([S.FEEDBACK_SENT], S.RATED),
+    A.REOPEN: _moves([S.RATED], S.REOPENED),
+    A.CLOSE: _moves([S.FEEDBACK_SENT, S.RATED], S.CLOSED),
+    # 随手办: a new report (reported) or one the grid worker came to verify (verifying).
+    A.FIX_ON_SPOT: _moves([S.REPORTED, S.VERIFYING], S.RESOLVED),
+    A.REFER_TO_MEDIATION: _moves([S.VERIFIED, *_HANDLING, S.REOPENED], S.MEDIATING),
+    A.MEDIATION_CONCLUDED: {S.MEDIATING: frozenset({S.CLOSED, S.DISPATCHED})},
 }
-OPEN_STATES = [s for s in IncidentState.values if s not in (S.INVALID, S.CLOSED)]
+
+
+def _state_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {state: set() for state in IncidentState.values}
+    for moves in ACTIONS.values():
+        for source, targets in moves.items():
+            graph[source] |= set(targets)
+    return graph
+
+
+# The state graph (state -> states it may move to), derived from ACTIONS.
+TRANSITIONS: dict[str, set[str]] = _state_graph()
 FINAL_STATES = [S.INVALID, S.CLOSED]
+OPEN_STATES = [s for s in IncidentState.values if s not in FINAL_STATES]
+# States in which somebody is working on it against a deadline (the sweep watches these).
+TIMED_STATES = [S.VERIFYING, S.VERIFIED, S.DISPATCHED, S.ACCEPTED, S.RESOLVED, S.FEEDBACK_SENT]
 
 
 class Channel(models.TextChoices):
@@ -121,6 +197,7 @@ class Channel(models.TextChoices):
     DIVERSION_110 = "diversion_110", _("110 diversion")
     API = "api", _("API")
     OPEN311 = "open311", _("Open311 API")
+    PETITION = "petition", _("petition referral")
 
 
 class Incident(TimeStampedModel):
@@ -162,6 +239,8 @@ class Incident(TimeStampedModel):
     reporter_name = models.CharField(_("reporter's name"), max_length=64, blank=True)
     reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # The caller's own id (12345 ticket, Open311 request ...): the same one never files twice.
+    external_id = models.CharField(_("external id"), max_length=64, blank=True)
 
     state = models.CharField(
         _("state"),
@@ -199,6 +278,15 @@ class Incident(TimeStampedModel):
         related_name="incidents_to_verify",
         verbose_name=_("verifier"),
     )
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents_to_check",
+        verbose_name=_("checker"),
+    )
+    check_required = models.BooleanField(_("on-site check required"), default=True)
     claimable = models.BooleanField(_("open for claiming"), default=False)
     escalation_level = models.PositiveSmallIntegerField(_("escalations"), default=0)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
@@ -208,14 +296,36 @@ class Incident(TimeStampedModel):
     extension_requested = models.BooleanField(_("extension requested"), default=False)
     parked = models.BooleanField(_("parked"), default=False)
     parked_reason = models.TextField(_("reason parked"), blank=True)
+    parked_at = models.DateTimeField(_("parked at"), null=True, blank=True)
+    extension_requested_until = models.DateTimeField(
+        _("extension requested until"), null=True, blank=True
+    )
+    extension_reason = models.TextField(_("reason for extension"), blank=True)
+    extension_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("extension requested by"),
+    )
+    # Mediation (mediation app): the case this incident waits for. A plain id keeps the apps'
+    # migrations independent.
+    mediation_case_id = models.PositiveBigIntegerField(_("mediation case"), null=True, blank=True)
+    mediation_room_name = models.CharField(_("mediation room"), max_length=128, blank=True)
 
     # Deadlines live in columns (never as broker ETAs); due_at is the current stage's.
     verify_due_at = models.DateTimeField(_("verify by"), null=True, blank=True)
     dispatch_due_at = models.DateTimeField(_("dispatch by"), null=True, blank=True)
     resolve_due_at = models.DateTimeField(_("resolve by"), null=True, blank=True)
+    check_due_at = models.DateTimeField(_("check by"), null=True, blank=True)
     rate_due_at = models.DateTimeField(_("rate by"), null=True, blank=True)
     due_at = models.DateTimeField(_("current deadline"), null=True, blank=True, db_index=True)
     warned_at = models.DateTimeField(_("deadline warning sent"), null=True, blank=True)
+    # Alarms for the sweep (indexed, cleared once acted on): when to warn about due_at, and when
+    # to escalate (empty where escalation is impossible: top level, parked, pending extension).
+    warn_at = models.DateTimeField(_("warn at"), null=True, blank=True, db_index=True)
+    escalate_at = models.DateTimeField(_("escalate at"), null=True, blank=True, db_index=True)
 
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
@@ -241,8 +351,15 @@ class Incident(TimeStampedModel):
             models.Index(fields=["state", "due_at"]),
             models.Index(fields=["region_code", "state", "due_at"]),
             models.Index(fields=["assignee", "state"]),
+            models.Index(fields=["state", "task_enqueued_at"]),
+            models.Index(fields=["handling_department", "state"]),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="incident_unique_external_id",
+            ),
             models.CheckConstraint(
                 condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
                 name="incident_rating_1_to_5",

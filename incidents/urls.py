@@ -1,5 +1,36 @@
-from django.urls import path  # noqa: F401
+"""Pages of the incident loop (mounted under /incidents/)."""
+
+from django.urls import path
+
+from incidents import views
 
 app_name = "incidents"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("report/", views.report, name="report"),
+    # The same page without signing in (a link for posters and the public site).
+    path("public/report/", views.report, name="report_anonymous"),
+    path("report/done/", views.report_done, name="report_done"),
+    path("fix-on-spot/", views.fix_on_spot, name="fix_on_spot"),
+    path("track/", views.track, name="track"),
+    path("track/rate/", views.track_rate, name="track_rate"),
+    path("my-tasks/", views.my_tasks, name="my_tasks"),
+    path("mine/", views.my_reports, name="my_reports"),
+    path("queue/", views.queue, name="queue"),
+    path("queue/rows/", views.queue_rows, name="queue_rows"),
+    path("queue/assign/", views.queue_assign, name="queue_assign"),
+    path("overdue/", views.overdue, name="overdue"),
+    path("workload/", views.workload, name="workload"),
+    path("<int:pk>/", views.detail, name="detail"),
+    # One URL per move of the loop, named after the action (incidents:verify, incidents:rate...).
+    *[
+        path(
+            f"<int:pk>/{name.replace('_', '-')}/",
+            views.incident_action,
+            {"action": name},
+            name=name,
+        )
+        for name in map(str, views.PAGE_ACTIONS)
+    ],
+]

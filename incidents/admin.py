@@ -1,0 +1,127 @@
+"""Admin: categories and their time limits are edited here; incidents are read-only (every move
+goes through incidents.services, so the timeline stays complete)."""
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from core.calendar import LIMIT_PATTERN
+from incidents.models import Category, Incident, IncidentEvent, IncidentPhoto
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = [
+            "code",
+            "parent",
+            "name",
+            "name_en",
+            "handled_at",
+            "department",
+            "is_dispute",
+            "urgent",
+            "internal_only",
+            "verify_within",
+            "dispatch_within",
+            "resolve_within",
+            "active",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in ("verify_within", "dispatch_within", "resolve_within"):
+            value = (cleaned.get(field) or "").strip()
+            cleaned[field] = value
+            if value and not LIMIT_PATTERN.match(value):
+                self.add_error(
+                    field,
+                    _("Use a number and a unit: m, h, d, wh (working hours) or wd (working days)."),
+                )
+        parent = cleaned.get("parent")
+        if parent is not None and parent.parent_id is not None:
+            self.add_error("parent", _("Categories have two levels: choose a large class."))
+        return cleaned
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    form = CategoryForm
+    list_display = [
+        "code",
+        "name",
+        "parent",
+        "handled_at",
+        "department",
+        "is_dispute",
+        "urgent",
+        "internal_only",
+        "verify_within",
+        "dispatch_within",
+        "resolve_within",
+        "active",
+    ]
+    list_editable = ["verify_within", "dispatch_within", "resolve_within", "active"]
+    list_filter = ["handled_at", "is_dispute", "urgent", "internal_only", "active", "parent"]
+    search_fields = ["code", "name", "name_en", "department"]
+    ordering = ["code"]
+
+
+class IncidentEventInline(admin.TabularInline):
+    model = IncidentEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "actor", "action", "from_state", "to_state", "note", "public"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class IncidentPhotoInline(admin.TabularInline):
+    model = IncidentPhoto
+    extra = 0
+    can_delete = False
+    fields = ["image", "thumbnail", "event", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    """Read-only: moves happen through the services (API and pages)."""
+
+    list_display = [
+        "tracking_number",
+        "category",
+        "state",
+        "urgent",
+        "region_code",
+        "handling_level",
+        "assignee",
+        "due_at",
+        "created_at",
+    ]
+    list_filter = ["state", "urgent", "channel", "handling_level", "parked", "category__parent"]
+    search_fields = ["tracking_number", "description", "address", "region_code"]
+    date_hierarchy = "created_at"
+    list_select_related = ["category", "assignee"]
+    inlines = [IncidentEventInline, IncidentPhotoInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

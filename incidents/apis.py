@@ -1,0 +1,698 @@
+"""Incidents REST API (/api/v1/): report, list, detail, one endpoint per move of the loop,
+categories, public tracking, my tasks, the dispatch queue, the overdue board, workload.
+
+Thin: validate the input (400 with field messages), call one service or selector, render.
+Services raise ApplicationError subclasses (403/404/409), rendered as JSON by
+core.api.exception_handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from accounts.models import RoleCode
+from core.exceptions import NotFoundError, PermissionDeniedError
+from grids.models import Region
+from incidents import selectors, services
+from incidents.filters import IncidentFilter
+from incidents.models import Category, Channel, HandlingLevel, Incident
+from incidents.photos import MAX_PHOTOS
+from incidents.serializers import (
+    CategorySerializer,
+    ErrorSerializer,
+    IncidentDetailSerializer,
+    IncidentListSerializer,
+    TrackSerializer,
+    WorkloadSerializer,
+)
+
+TAGS = ["incidents"]
+ERRORS = {
+    400: ErrorSerializer,
+    401: ErrorSerializer,
+    403: ErrorSerializer,
+    404: ErrorSerializer,
+    409: ErrorSerializer,
+}
+QUEUE_ROLES = (RoleCode.DISPATCHER, RoleCode.SUPERVISOR, RoleCode.ADMIN)
+
+
+def _context(request: Request, **extra: Any) -> dict:
+    return {
+        "request": request,
+        "user": request.user,
+        "staff": selectors.is_staff_viewer(request.user),
+        **extra,
+    }
+
+
+def _detail(request: Request, incident: Incident) -> Response:
+    """The incident as the caller may see it (after a move the caller may no longer see it:
+    then only the id, the tracking number and the new state)."""
+    user = request.user
+    if not selectors.incident_is_visible(user, incident):
+        return Response(
+            {
+                "id": incident.pk,
+                "tracking_number": incident.tracking_number,
+                "state": incident.state,
+            }
+        )
+    incident = selectors.incident_get_for_user(user=user, incident_id=incident.pk)
+    context = _context(
+        request,
+        timeline=selectors.incident_timeline_for(user, incident),
+        actions=selectors.incident_actions_for(user, incident),
+    )
+    return Response(IncidentDetailSerializer(incident, context=context).data)
+
+
+class PhotosField(serializers.ListField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.FileField(allow_empty_file=False))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", MAX_PHOTOS)
+        super().__init__(**kwargs)
+
+
+class TrackThrottle(SimpleRateThrottle):
+    """Anonymous tracking and rating: a few tries a minute per address (no enumeration)."""
+
+    scope = "incident_track"
+    rate = "20/min"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+# --- categories -------------------------------------------------------------------------------
+
+
+class CategoryListApi(APIView):
+    """Active categories (large classes and subclasses) with their levels and time limits."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(tags=TAGS, responses={200: CategorySerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        categories = Category.objects.filter(active=True).select_related("parent")
+        if not selectors.is_staff_viewer(request.user):
+            categories = categories.filter(internal_only=False)
+        return Response(CategorySerializer(categories, many=True).data)
+
+
+# --- report and list --------------------------------------------------------------------------
+
+
+class IncidentReportInput(serializers.Serializer):
+    category = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Category.objects.filter(active=True, parent__isnull=False),
+    )
+    description = serializers.CharField(max_length=2000)
+    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    use_photo_location = serializers.BooleanField(required=False, default=False)
+    external_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    photos = PhotosField()
+
+
+class IncidentListCreateApi(GenericAPIView):
+    """GET: the incidents the caller may see (filters, pagination). POST: report one (JSON, or
+    multipart with photos)."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filterset_class = IncidentFilter
+    serializer_class = IncidentListSerializer
+    InputSerializer = IncidentReportInput
+
+    def get_queryset(self):
+        return (
+            selectors.incidents_visible(self.request.user)
+            .select_related(*selectors.LIST_RELATED)
+            .order_by("-created_at", "-id")
+        )
+
+    def get_serializer_context(self) -> dict:
+        return _context(self.request)
+
+    @extend_schema(tags=TAGS, responses={200: IncidentListSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        data = IncidentListSerializer(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        tags=TAGS,
+        request={
+            "application/json": InputSerializer,
+            "multipart/form-data": InputSerializer,
+        },
+        responses={201: IncidentDetailSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = request.user
+        channel = data.get("channel") or _default_channel(user)
+        if channel not in _allowed_channels(user):
+            message = _("You may not report on this channel.")
+            raise serializers.ValidationError({"channel": [message]})
+        incident = services.incident_report(
+            actor=user,
+            category=data["category"],
+            description=data["description"],
+            channel=channel,
+            lat=data.get("lat"),
+            lng=data.get("lng"),
+            address=data.get("address", ""),
+            reporter_name=data.get("reporter_name", ""),
+            reporter_phone=data.get("reporter_phone", ""),
+            photos=data.get("photos", []),
+            use_photo_location=data.get("use_photo_location", False),
+            external_id=data.get("external_id", ""),
+        )
+        response = _detail(request, incident)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+def _default_channel(user) -> str:
+    if user.has_role(RoleCode.GRID_WORKER):
+        return Channel.PATROL
+    return Channel.RESIDENT_WEB
+
+
+def _allowed_channels(user) -> set[str]:
+    allowed = {Channel.RESIDENT_WEB, Channel.API}
+    if user.has_role(RoleCode.GRID_WORKER):
+        allowed.add(Channel.PATROL)
+    if user.is_portal_admin or user.has_role(RoleCode.DISPATCHER):
+        allowed |= {Channel.HOTLINE_12345, Channel.DIVERSION_110, Channel.OPEN311}
+    if user.is_portal_admin or user.has_role(RoleCode.PETITION_OFFICER):
+        allowed.add(Channel.PETITION)
+    return allowed
+
+
+class IncidentDetailApi(APIView):
+    """One incident with its timeline (public events only for residents) and the actions the
+    caller may take now."""
+
+    @extend_schema(tags=TAGS, responses={200: IncidentDetailSerializer, **ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        incident = selectors.incident_get_for_user(user=request.user, incident_id=pk)
+        return _detail(request, incident)
+
+
+class IncidentFixOnSpotNewInput(serializers.Serializer):
+    category = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Category.objects.filter(active=True, parent__isnull=False),
+    )
+    description = serializers.CharField(max_length=2000)
+    result = serializers.CharField(max_length=2000)
+    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    use_photo_location = serializers.BooleanField(required=False, default=False)
+    photos = PhotosField(required=True, min_length=1)
+
+
+class FixOnSpotApi(APIView):
+    """随手办: a grid worker records a matter fixed on the spot (multipart, evidence photo
+    required)."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    InputSerializer = IncidentFixOnSpotNewInput
+
+    @extend_schema(
+        tags=TAGS,
+        request={"multipart/form-data": InputSerializer},
+        responses={201: IncidentDetailSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        incident = services.incident_fix_on_spot(
+            actor=request.user,
+            category=data["category"],
+            description=data["description"],
+            result=data["result"],
+            photos=data["photos"],
+            lat=data.get("lat"),
+            lng=data.get("lng"),
+            address=data.get("address", ""),
+            use_photo_location=data.get("use_photo_location", False),
+        )
+        response = _detail(request, incident)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+# --- one endpoint per move --------------------------------------------------------------------
+
+
+class IncidentNoteInput(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class IncidentReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class IncidentReasonPhotosInput(IncidentReasonInput):
+    photos = PhotosField()
+
+
+class IncidentVerifyInput(IncidentNoteInput):
+    category = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Category.objects.filter(active=True, parent__isnull=False),
+        required=False,
+    )
+    photos = PhotosField()
+
+
+class IncidentNotePhotosInput(IncidentNoteInput):
+    photos = PhotosField()
+
+
+class IncidentResolveInput(serializers.Serializer):
+    result = serializers.CharField(max_length=2000)
+    photos = PhotosField()
+
+
+class IncidentFixOnSpotInput(IncidentResolveInput):
+    photos = PhotosField(required=True, min_length=1)
+
+
+class IncidentAssignVerifierInput(IncidentNoteInput):
+    verifier = serializers.IntegerField()
+
+
+class IncidentTargetInput(IncidentNoteInput):
+    assignee = serializers.IntegerField(required=False, allow_null=True)
+    level = serializers.ChoiceField(choices=HandlingLevel.choices, required=False)
+    region = serializers.CharField(required=False, allow_blank=True, max_length=12)
+    department = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    to_pool = serializers.BooleanField(required=False, default=False)
+
+    def validate_region(self, value: str) -> int | None:
+        if not value:
+            return None
+        region = Region.objects.filter(code=value).first()
+        if region is None:
+            raise serializers.ValidationError(_("Unknown region code."))
+        return region.pk
+
+
+class IncidentExtensionInput(IncidentReasonInput):
+    until = serializers.DateTimeField()
+
+
+class IncidentUnparkInput(IncidentNoteInput):
+    resolve_by = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class IncidentRateInput(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+def _target(data: dict) -> dict:
+    return {
+        "assignee_id": data.get("assignee"),
+        "level": data.get("level", ""),
+        "region_id": data.get("region"),
+        "department": data.get("department", ""),
+        "to_pool": data.get("to_pool", False),
+        "note": data.get("note", ""),
+    }
+
+
+Perform = Callable[[Any, int, dict], Incident]
+# url segment -> (input serializer, service call, summary)
+MOVES: dict[str, tuple[type[serializers.Serializer], Perform, str]] = {
+    "assign-verifier": (
+        IncidentAssignVerifierInput,
+        lambda user, pk, d: services.incident_assign_verifier(
+            incident_id=pk, actor=user, verifier_id=d["verifier"], note=d.get("note", "")
+        ),
+        "Name who verifies the incident on site.",
+    ),
+    "verify": (
+        IncidentVerifyInput,
+        lambda user, pk, d: services.incident_verify(
+            incident_id=pk,
+            actor=user,
+            note=d.get("note", ""),
+            category_id=d["category"].pk if d.get("category") else None,
+            photos=d.get("photos", []),
+        ),
+        "Confirm the matter on site (may correct the category).",
+    ),
+    "invalid": (
+        IncidentReasonInput,
+        lambda user, pk, d: services.incident_mark_invalid(
+            incident_id=pk, actor=user, reason=d["reason"]
+        ),
+        "Cancel a report that does not qualify, with a reason.",
+    ),
+    "dispatch": (
+        IncidentTargetInput,
+        lambda user, pk, d: services.incident_dispatch(incident_id=pk, actor=user, **_target(d)),
+        "Send to a person, a unit (level, region code, department) or the claim pool.",
+    ),
+    "claim": (
+        IncidentNoteInput,
+        lambda user, pk, d: services.incident_claim(incident_id=pk, actor=user),
+        "Take the incident from the claim pool (one claimer wins).",
+    ),
+    "accept": (
+        IncidentNoteInput,
+        lambda user, pk, d: services.incident_accept(
+            incident_id=pk, actor=user, note=d.get("note", "")
+        ),
+        "Accept the task.",
+    ),
+    "return": (
+        IncidentReasonInput,
+        lambda user, pk, d: services.incident_return(
+            incident_id=pk, actor=user, reason=d["reason"]
+        ),
+        "Return a wrongly routed task, with the reason.",
+    ),
+    "reassign": (
+        IncidentTargetInput,
+        lambda user, pk, d: services.incident_reassign(incident_id=pk, actor=user, **_target(d)),
+        "Move the task to another person, unit or the claim pool.",
+    ),
+    "escalate": (
+        IncidentReasonInput,
+        lambda user, pk, d: services.incident_escalate(
+            incident_id=pk, actor=user, reason=d["reason"]
+        ),
+        "Escalate one level up.",
+    ),
+    "request-extension": (
+        IncidentExtensionInput,
+        lambda user, pk, d: services.incident_request_extension(
+            incident_id=pk, actor=user, until=d["until"], reason=d["reason"]
+        ),
+        "Ask for a later resolve deadline, with the reason.",
+    ),
+    "approve-extension": (
+        IncidentNoteInput,
+        lambda user, pk, d: services.incident_approve_extension(
+            incident_id=pk, actor=user, note=d.get("note", "")
+        ),
+        "Grant the requested extension.",
+    ),
+    "reject-extension": (
+        IncidentReasonInput,
+        lambda user, pk, d: services.incident_reject_extension(
+            incident_id=pk, actor=user, reason=d["reason"]
+        ),
+        "Refuse the requested extension.",
+    ),
+    "park": (
+        IncidentReasonInput,
+        lambda user, pk, d: services.incident_park(incident_id=pk, actor=user, reason=d["reason"]),
+        "Park (挂账) with a written explanation.",
+    ),
+    "unpark": (
+        IncidentUnparkInput,
+        lambda user, pk, d: services.incident_unpark(
+            incident_id=pk, actor=user, resolve_by=d.get("resolve_by"), note=d.get("note", "")
+        ),
+        "Take a parked incident up again with a new deadline.",
+    ),
+    "resolve": (
+        IncidentResolveInput,
+        lambda user, pk, d: services.incident_resolve(
+            incident_id=pk, actor=user, result=d["result"], photos=d.get("photos", [])
+        ),
+        "Report the result with evidence photos.",
+    ),
+    "check": (
+        IncidentNotePhotosInput,
+        lambda user, pk, d: services.incident_check(
+            incident_id=pk, actor=user, note=d.get("note", ""), photos=d.get("photos", [])
+        ),
+        "Confirm the result on site.",
+    ),
+    "rework": (
+        IncidentReasonPhotosInput,
+        lambda user, pk, d: services.incident_rework(
+            incident_id=pk, actor=user, reason=d["reason"], photos=d.get("photos", [])
+        ),
+        "Not fixed: send it back to the handler.",
+    ),
+    "send-feedback": (
+        IncidentNoteInput,
+        lambda user, pk, d: services.incident_send_feedback(incident_id=pk, actor=user),
+        "Send the result to the reporter now.",
+    ),
+    "rate": (
+        IncidentRateInput,
+        lambda user, pk, d: services.incident_rate(
+            actor=user, incident_id=pk, rating=d["rating"], comment=d.get("comment", "")
+        ),
+        "Rate the result (the reporter): 1–5 stars.",
+    ),
+    "reopen": (
+        IncidentNoteInput,
+        lambda user, pk, d: services.incident_reopen(
+            incident_id=pk, actor=user, note=d.get("note", "")
+        ),
+        "Reopen a rated incident.",
+    ),
+    "close": (
+        IncidentNoteInput,
+        lambda user, pk, d: services.incident_close(
+            incident_id=pk, actor=user, note=d.get("note", "")
+        ),
+        "Close a rated incident.",
+    ),
+    "fix-on-spot": (
+        IncidentFixOnSpotInput,
+        lambda user, pk, d: services.incident_fix_on_spot(
+            incident_id=pk, actor=user, result=d["result"], photos=d["photos"]
+        ),
+        "随手办 on an incident being verified: verified and resolved in one step.",
+    ),
+}
+
+
+def _move_api(segment: str) -> type[APIView]:
+    input_serializer, perform, summary = MOVES[segment]
+
+    class MoveApi(APIView):
+        parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+        @extend_schema(
+            tags=TAGS,
+            summary=summary,
+            operation_id=f"incidents_{segment.replace('-', '_')}",
+            request={
+                "application/json": input_serializer,
+                "multipart/form-data": input_serializer,
+            },
+            responses={200: IncidentDetailSerializer, **ERRORS},
+        )
+        def post(self, request: Request, pk: int) -> Response:
+            serializer = input_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            incident = perform(request.user, pk, serializer.validated_data)
+            return _detail(request, incident)
+
+    name = "".join(part.capitalize() for part in segment.split("-"))
+    MoveApi.__name__ = MoveApi.__qualname__ = f"Incident{name}Api"
+    MoveApi.__doc__ = summary
+    return MoveApi
+
+
+MOVE_APIS: dict[str, type[APIView]] = {segment: _move_api(segment) for segment in MOVES}
+
+
+# --- public tracking --------------------------------------------------------------------------
+
+
+class IncidentTrackApi(APIView):
+    """Anyone with the tracking number and the last 4 digits of the reporter's phone reads the
+    public view (throttled; the same 404 whatever was wrong)."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [TrackThrottle]
+
+    class QuerySerializer(serializers.Serializer):
+        no = serializers.CharField(max_length=16)
+        phone_last4 = serializers.RegexField(r"^\d{4}$")
+
+    @extend_schema(
+        tags=TAGS,
+        parameters=[
+            OpenApiParameter("no", OpenApiTypes.STR, required=True),
+            OpenApiParameter("phone_last4", OpenApiTypes.STR, required=True),
+        ],
+        responses={200: TrackSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        track = selectors.incident_track(
+            query.validated_data["no"], query.validated_data["phone_last4"]
+        )
+        return Response(TrackSerializer(track).data)
+
+
+class IncidentTrackRateInput(IncidentRateInput):
+    no = serializers.CharField(max_length=16)
+    phone_last4 = serializers.RegexField(r"^\d{4}$")
+
+
+class IncidentTrackRateApi(APIView):
+    """The reporter rates anonymously with the tracking number and the phone's last 4 digits."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [TrackThrottle]
+
+    InputSerializer = IncidentTrackRateInput
+
+    @extend_schema(
+        tags=TAGS,
+        request=InputSerializer,
+        responses={200: TrackSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.incident_rate(
+            actor=None,
+            rating=data["rating"],
+            comment=data.get("comment", ""),
+            tracking_number=data["no"],
+            phone_last4=data["phone_last4"],
+        )
+        track = selectors.incident_track(data["no"], data["phone_last4"])
+        return Response(TrackSerializer(track).data)
+
+
+# --- work lists -------------------------------------------------------------------------------
+
+
+class MyTasksApi(APIView):
+    """The caller's work: to verify, to check, claimable, assigned, sent to their unit."""
+
+    LIMIT = 200
+
+    @extend_schema(
+        tags=TAGS,
+        responses={
+            200: inline_serializer(
+                "MyTasks",
+                {
+                    key: IncidentListSerializer(many=True)
+                    for key in ("to_verify", "to_check", "claimable", "assigned", "unit")
+                },
+            )
+        },
+    )
+    def get(self, request: Request) -> Response:
+        context = _context(request)
+        lists = selectors.my_tasks(request.user)
+        return Response(
+            {
+                key: IncidentListSerializer(qs[: self.LIMIT], many=True, context=context).data
+                for key, qs in lists.items()
+            }
+        )
+
+
+def _require_queue_role(user) -> None:
+    if not (user.is_portal_admin or user.has_role(*QUEUE_ROLES)):
+        raise PermissionDeniedError(_("Only dispatchers and supervisors use the queue."))
+
+
+class DispatchQueueApi(GenericAPIView):
+    """The dispatch queue: visible incidents filtered (state, category, grid_cell, community,
+    overdue, urgent, reported_from/to, q ...) and ordered by deadline."""
+
+    filterset_class = IncidentFilter
+    serializer_class = IncidentListSerializer
+
+    def get_queryset(self):
+        return selectors.incidents_visible(self.request.user)
+
+    @extend_schema(tags=TAGS, responses={200: IncidentListSerializer(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        _require_queue_role(request.user)
+        queryset = selectors.dispatch_queue(request.user, request.query_params)
+        page = self.paginate_queryset(queryset)
+        data = IncidentListSerializer(page, many=True, context=_context(request)).data
+        return self.get_paginated_response(data)
+
+
+class OverdueBoardApi(GenericAPIView):
+    """Open incidents past their deadline, most overdue first."""
+
+    serializer_class = IncidentListSerializer
+
+    def get_queryset(self):
+        return selectors.overdue_board(self.request.user)
+
+    @extend_schema(tags=TAGS, responses={200: IncidentListSerializer(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        _require_queue_role(request.user)
+        page = self.paginate_queryset(selectors.overdue_board(request.user))
+        data = IncidentListSerializer(page, many=True, context=_context(request)).data
+        return self.get_paginated_response(data)
+
+
+class WorkloadApi(APIView):
+    """Open work per grid worker in a region (default: the caller's region)."""
+
+    @extend_schema(
+        tags=TAGS,
+        parameters=[OpenApiParameter("region", OpenApiTypes.STR, required=False)],
+        responses={200: WorkloadSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        from accounts.selectors import regions_visible
+
+        user = request.user
+        _require_queue_role(user)
+        code = request.query_params.get("region") or (
+            user.scope_region.code if user.scope_region_id else ""
+        )
+        region = regions_visible(user).filter(code=code).first() if code else None
+        if region is None:
+            raise NotFoundError(_("Region not found."))
+        loads = selectors.workload_per_worker(region)
+        return Response(
+            WorkloadSerializer(
+                [{**load.__dict__, "total": load.total} for load in loads], many=True
+            ).data
+        )

@@ -1,0 +1,199 @@
+"""Reads the incident pages need beyond incidents.selectors (reads only, scoped to the user).
+
+The engine's selectors (incidents.selectors) stay the source of every list and of visibility;
+this module adds the small lookups that only the pages use: people to pick in an assignment
+form, the reporter's own list, the map outlines of the report form, the deadlines of one
+incident and whether the mediation referral link applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import RoleCode, User
+from accounts.selectors import regions_visible, user_scope
+from grids.models import GridCell, Region
+from incidents import policies
+from incidents.models import ACTIONS, Action, Category, Incident, IncidentState
+
+S = IncidentState
+STAFF_TARGET_ROLES = (RoleCode.GRID_WORKER, RoleCode.DISPATCHER, RoleCode.DEPARTMENT_HANDLER)
+MAX_CHOICES = 500
+MAX_MAP_CELLS = 3000
+# The deadline that runs in each state (the others are history).
+CURRENT_DEADLINE = {
+    S.VERIFYING: "verify_due_at",
+    S.VERIFIED: "dispatch_due_at",
+    S.REOPENED: "dispatch_due_at",
+    S.DISPATCHED: "resolve_due_at",
+    S.ACCEPTED: "resolve_due_at",
+    S.RESOLVED: "check_due_at",
+    S.FEEDBACK_SENT: "rate_due_at",
+}
+DEADLINE_FIELDS = [
+    "verify_due_at",
+    "dispatch_due_at",
+    "resolve_due_at",
+    "check_due_at",
+    "rate_due_at",
+]
+
+
+def staff_choices(user: User) -> QuerySet[User]:
+    """Active grid workers, dispatchers and department handlers `user` may send work to: staff
+    scoped inside the user's region, and department handlers whose region covers it (a
+    district's city-management handler works for every street of the district)."""
+    scope = user_scope(user)
+    qs = (
+        User.objects.filter(is_active=True, roles__code__in=STAFF_TARGET_ROLES)
+        .select_related("scope_region")
+        .prefetch_related("roles")
+        .distinct()
+        .order_by("scope_region__code", "display_name", "username")
+    )
+    if scope.everything:
+        return qs[:MAX_CHOICES]
+    if scope.prefix is None or user.scope_region_id is None:
+        return qs.none()
+    above = [region.code for region in user.scope_region.ancestors()]
+    return qs.filter(
+        Q(scope_region__code__startswith=scope.prefix)
+        | Q(roles__code=RoleCode.DEPARTMENT_HANDLER, scope_region__code__in=above)
+    )[:MAX_CHOICES]
+
+
+def staff_label(person: User) -> str:
+    """ "王五 · 城管执法 · 芗城区" — who the person is, for a select option."""
+    parts = [str(person)]
+    if person.department:
+        parts.append(person.department)
+    if person.scope_region_id:
+        parts.append(person.scope_region.name)
+    return " · ".join(parts)
+
+
+def department_choices() -> list[str]:
+    """The departments named by categories or by department handlers."""
+    names = set(Category.objects.exclude(department="").values_list("department", flat=True))
+    names |= set(
+        User.objects.filter(is_active=True, roles__code=RoleCode.DEPARTMENT_HANDLER)
+        .exclude(department="")
+        .values_list("department", flat=True)
+    )
+    return sorted(names)
+
+
+def report_categories(user: User | None) -> QuerySet[Category]:
+    """The categories a report form offers: active subclasses; internal-only ones (crime leads,
+    special groups) only to staff."""
+    from incidents.selectors import categories_active, is_staff_viewer
+
+    qs = categories_active().order_by("parent__code", "code")
+    if not is_staff_viewer(user):
+        qs = qs.filter(internal_only=False)
+    return qs
+
+
+def my_reports(user: User) -> QuerySet[Incident]:
+    """What the user reported, newest first."""
+    if user is None or not user.is_authenticated:
+        return Incident.objects.none()
+    return (
+        Incident.objects.filter(reporter=user)
+        .select_related("category", "grid_cell")
+        .order_by("-created_at", "-id")
+    )
+
+
+def map_cells() -> dict:
+    """Outlines of the active grid cells (name and code only) for the report form's map: a
+    reporter places the pin by them when no tiles are configured. Public information."""
+    cells = GridCell.objects.filter(active=True).only("code", "name", "geometry")[:MAX_MAP_CELLS]
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": cell.geometry,
+                "properties": {"code": cell.code, "name": cell.name},
+            }
+            for cell in cells
+        ],
+    }
+
+
+@dataclass
+class Deadline:
+    field: str
+    at: datetime
+    current: bool
+    overdue: bool
+
+
+def deadlines(incident: Incident, *, now: datetime | None = None) -> list[Deadline]:
+    """The incident's deadlines; the current stage's is flagged, and overdue when it passed
+    (the rating window of feedback_sent is never "overdue": it simply closes)."""
+    now = now or timezone.now()
+    current = CURRENT_DEADLINE.get(incident.state) if incident.is_open else None
+    result = []
+    for name in DEADLINE_FIELDS:
+        at = getattr(incident, name)
+        if at is None:
+            continue
+        is_current = name == current and not incident.parked
+        result.append(
+            Deadline(
+                field=name,
+                at=at,
+                current=is_current,
+                overdue=is_current and name != "rate_due_at" and at < now,
+            )
+        )
+    return result
+
+
+def is_overdue(incident: Incident, *, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    field = CURRENT_DEADLINE.get(incident.state)
+    return bool(
+        field
+        and field != "rate_due_at"
+        and incident.due_at is not None
+        and incident.due_at < now
+        and not incident.parked
+    )
+
+
+def can_refer_to_mediation(user: User, incident: Incident) -> bool:
+    """The mediation app's referral page applies: a dispute, in a state that may wait for a
+    case, and the user works the incident or its region."""
+    return bool(
+        user.is_authenticated
+        and incident.category.is_dispute
+        and incident.state in ACTIONS[Action.REFER_TO_MEDIATION]
+        and policies.allowed(Action.REFER_TO_MEDIATION, user, incident)
+    )
+
+
+def workload_regions(user: User) -> QuerySet[Region]:
+    """Regions whose workload the user may look at (district, street or community)."""
+    return regions_visible(user).filter(
+        level__in=[Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY]
+    )
+
+
+def workload_region(user: User, code: str = "") -> Region | None:
+    """The region asked for (if visible), else the user's own region, else the first visible
+    one (admins)."""
+    regions = workload_regions(user)
+    if code:
+        return regions.filter(code=code).first()
+    if user.scope_region_id is not None:
+        own = regions.filter(pk=user.scope_region_id).first()
+        if own is not None:
+            return own
+    return regions.order_by("code").first()

@@ -1,0 +1,379 @@
+"""Every non-trivial read of incidents, already scoped to the user.
+
+Visibility (incidents_visible): admins see all; dispatchers, supervisors, mediators and petition
+officers their region (prefix of region_code); grid workers their cells and what they verify,
+handle, check or reported; department handlers what was sent to their department inside their
+region, or to them; everyone what they reported. Anonymous users see nothing (the public
+tracking page goes through incident_track).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import RoleCode, User
+from accounts.selectors import STAFF_ROLES, user_scope
+from core.exceptions import NotFoundError
+from grids.models import GridWorker, Region
+from incidents import policies, routing
+from incidents.models import (
+    ACTIONS,
+    Action,
+    Category,
+    Incident,
+    IncidentEvent,
+    IncidentState,
+)
+
+S = IncidentState
+# States whose due_at is a working deadline (feedback_sent's is the rating window).
+DEADLINE_STATES = [S.VERIFYING, S.VERIFIED, S.DISPATCHED, S.ACCEPTED, S.RESOLVED]
+REGIONAL_READERS = {
+    RoleCode.DISPATCHER,
+    RoleCode.SUPERVISOR,
+    RoleCode.MEDIATOR,
+    RoleCode.PETITION_OFFICER,
+}
+LIST_RELATED = (
+    "category",
+    "category__parent",
+    "grid_cell",
+    "region",
+    "handling_region",
+    "assignee",
+    "verifier",
+    "checker",
+    "reporter",
+)
+# Actions people take through the API/pages (system-only steps are left out).
+USER_ACTIONS = [
+    Action.ASSIGN_VERIFIER,
+    Action.VERIFY,
+    Action.FIX_ON_SPOT,
+    Action.MARK_INVALID,
+    Action.DISPATCH,
+    Action.CLAIM,
+    Action.ACCEPT,
+    Action.RETURN,
+    Action.REASSIGN,
+    Action.ESCALATE,
+    Action.REQUEST_EXTENSION,
+    Action.APPROVE_EXTENSION,
+    Action.REJECT_EXTENSION,
+    Action.PARK,
+    Action.UNPARK,
+    Action.RESOLVE,
+    Action.CHECK,
+    Action.REWORK,
+    Action.SEND_FEEDBACK,
+    Action.RATE,
+    Action.REOPEN,
+    Action.CLOSE,
+]
+
+
+def _visibility_q(user: User | None) -> Q | None:
+    """None: everything. Otherwise the condition on Incident rows."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_portal_admin:
+        return None
+    scope = user_scope(user)
+    roles = user.role_codes
+    q = Q(reporter=user) | Q(assignee=user) | Q(verifier=user) | Q(checker=user)
+    if roles & REGIONAL_READERS and scope.prefix:
+        q |= Q(region_code__startswith=scope.prefix)
+    if RoleCode.GRID_WORKER in roles and scope.cell_ids:
+        q |= Q(grid_cell_id__in=scope.cell_ids)
+    if RoleCode.DEPARTMENT_HANDLER in roles:
+        q |= routing.handlers_visible_q(user)
+    return q
+
+
+def incidents_visible(user: User | None) -> QuerySet[Incident]:
+    """The incidents `user` may see (see the module docstring)."""
+    qs = Incident.objects.all()
+    q = _visibility_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+def incident_is_visible(user: User | None, incident: Incident) -> bool:
+    q = _visibility_q(user)
+    return q is None or Incident.objects.filter(q, pk=incident.pk).exists()
+
+
+def incident_get_for_user(*, user: User | None, incident_id: int) -> Incident:
+    """The incident, or NotFoundError when it does not exist or lies outside the user's scope."""
+    incident = incidents_visible(user).select_related(*LIST_RELATED).filter(pk=incident_id).first()
+    if incident is None:
+        raise NotFoundError(_("Incident not found."))
+    return incident
+
+
+def is_staff_viewer(user: User | None) -> bool:
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and (user.is_portal_admin or user.role_codes & STAFF_ROLES)
+    )
+
+
+def incident_actions_for(user: User | None, incident: Incident) -> list[str]:
+    """The actions `user` may take on the incident now (names from models.Action), in loop
+    order. The pages show one button per name; the services enforce the same rules."""
+    if user is None or not user.is_authenticated:
+        return []
+    if not incident_is_visible(user, incident):
+        return []
+    names = []
+    for action in USER_ACTIONS:
+        if incident.state not in ACTIONS[action]:
+            continue
+        if not policies.allowed(action, user, incident):
+            continue
+        if policies.ready(action, incident) is not None:
+            continue
+        names.append(str(action))
+    return names
+
+
+def incident_timeline_for(user: User | None, incident: Incident) -> QuerySet[IncidentEvent]:
+    """The timeline as `user` may see it: everything for staff, public events for the rest."""
+    qs = incident.events.select_related("actor").prefetch_related("photos")
+    if not is_staff_viewer(user):
+        qs = qs.filter(public=True)
+    return qs
+
+
+def my_tasks(user: User) -> dict[str, QuerySet[Incident]]:
+    """The user's work lists: to verify, to check, claimable (pool of their cells), assigned to
+    them, and sent to their unit with nobody on it yet. Each ordered by deadline."""
+    base = Incident.objects.select_related(*LIST_RELATED).order_by("due_at", "id")
+    none = base.none()
+    if user is None or not user.is_authenticated:
+        return {
+            "to_verify": none,
+            "to_check": none,
+            "claimable": none,
+            "assigned": none,
+            "unit": none,
+        }
+    scope = user_scope(user)
+    cells = scope.cell_ids if user.has_role(RoleCode.GRID_WORKER) else frozenset()
+    unit_q = Q(pk__in=[])
+    if user.has_role(RoleCode.DEPARTMENT_HANDLER) and user.department and scope.prefix:
+        unit_q |= Q(handling_department=user.department, region_code__startswith=scope.prefix)
+    if user.has_role(RoleCode.DISPATCHER) and user.scope_region_id is not None:
+        unit_q |= Q(
+            handling_region__code__startswith=user.scope_region.prefix,
+            handling_level__in=["community", "street", "district"],
+        )
+    if cells:
+        unit_q |= Q(grid_cell_id__in=cells, handling_level="grid")
+    return {
+        "to_verify": base.filter(verifier=user, state=S.VERIFYING),
+        "to_check": base.filter(
+            Q(checker=user) | Q(grid_cell_id__in=cells), state=S.RESOLVED, check_required=True
+        ),
+        "claimable": base.filter(state=S.DISPATCHED, claimable=True, grid_cell_id__in=cells),
+        "assigned": base.filter(assignee=user, state__in=[S.DISPATCHED, S.ACCEPTED]),
+        "unit": base.filter(unit_q, state=S.DISPATCHED, assignee__isnull=True, claimable=False),
+    }
+
+
+def dispatch_queue(user: User, filters: Any = None) -> QuerySet[Incident]:
+    """The dispatcher's queue: visible incidents filtered by IncidentFilter (state, category,
+    grid cell, community, overdue, urgent, date range, text), ordered by deadline (none last).
+    Related rows are joined, so the number of queries does not grow with the rows."""
+    from django.db.models import F
+
+    from incidents.filters import IncidentFilter
+
+    qs = incidents_visible(user).select_related(*LIST_RELATED)
+    if filters is not None:
+        filterset = IncidentFilter(filters, queryset=qs)
+        if filterset.is_valid():
+            qs = filterset.qs
+        else:
+            from core.exceptions import ValidationFailed
+
+            errors = {k: [str(m) for m in v] for k, v in filterset.errors.items()}
+            raise ValidationFailed(_("Check the filters."), extra=errors)
+    return qs.order_by(F("due_at").asc(nulls_last=True), "id")
+
+
+def overdue_board(user: User, *, now: datetime | None = None) -> QuerySet[Incident]:
+    """Open incidents past their current deadline (verify, dispatch, resolve or check), most
+    overdue first; parked ones are included and flagged by `parked`."""
+    now = now or timezone.now()
+    return (
+        incidents_visible(user)
+        .select_related(*LIST_RELATED)
+        .filter(state__in=DEADLINE_STATES, due_at__lt=now)
+        .order_by("due_at", "id")
+    )
+
+
+@dataclass
+class WorkerLoad:
+    user_id: int
+    name: str
+    on_duty: bool
+    cells: list[str]
+    to_verify: int = 0
+    assigned: int = 0
+    to_check: int = 0
+    overdue: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.to_verify + self.assigned + self.to_check
+
+
+def workload_per_worker(region: Region, *, now: datetime | None = None) -> list[WorkerLoad]:
+    """Open work of every grid worker with a cell in `region` (busiest first). A constant
+    number of queries whatever the number of workers."""
+    now = now or timezone.now()
+    workers = (
+        GridWorker.objects.filter(cells__community__code__startswith=region.prefix)
+        .select_related("user")
+        .prefetch_related("cells")
+        .distinct()
+    )
+    loads: dict[int, WorkerLoad] = {}
+    for worker in workers:
+        loads[worker.user_id] = WorkerLoad(
+            user_id=worker.user_id,
+            name=str(worker.user),
+            on_duty=worker.on_duty,
+            cells=sorted(cell.code for cell in worker.cells.all()),
+        )
+    ids = list(loads)
+    if not ids:
+        return []
+    open_q = {
+        "to_verify": ("verifier_id", [S.VERIFYING]),
+        "assigned": ("assignee_id", [S.DISPATCHED, S.ACCEPTED]),
+        "to_check": ("checker_id", [S.RESOLVED]),
+    }
+    for attribute, (field_name, states) in open_q.items():
+        rows = (
+            Incident.objects.filter(**{f"{field_name}__in": ids}, state__in=states)
+            .values(field_name)
+            .annotate(n=Count("id"), late=Count("id", filter=Q(due_at__lt=now)))
+            .order_by()
+        )
+        for row in rows:
+            load = loads[row[field_name]]
+            setattr(load, attribute, row["n"])
+            load.overdue += row["late"]
+    return sorted(loads.values(), key=lambda load: (-load.total, load.name))
+
+
+# --- public tracking --------------------------------------------------------------------------
+
+_DUMMY_LAST4 = "\x00\x00\x00\x00"
+
+
+@dataclass
+class PublicEvent:
+    at: datetime
+    action: str
+    action_label: str
+    to_state: str
+    to_state_label: str
+    note: str
+
+
+@dataclass
+class PublicTrack:
+    """What anybody holding the tracking number and the phone's last 4 digits may read."""
+
+    tracking_number: str
+    category: str
+    state: str
+    state_label: str
+    reported_at: datetime
+    address: str
+    result: str
+    rating: int | None
+    can_rate: bool
+    rate_due_at: datetime | None
+    events: list[PublicEvent] = field(default_factory=list)
+
+
+def _reporter_phone(incident: Incident) -> str:
+    if incident.reporter_phone:
+        return incident.reporter_phone
+    if incident.reporter_id and incident.reporter.phone:
+        return incident.reporter.phone
+    return ""
+
+
+def incident_for_tracking(tracking_number: str, phone_last4: str) -> Incident:
+    """The incident when the number and the last 4 digits match; NotFoundError otherwise, with
+    the same message and the same work whether the number exists or not."""
+    number = (tracking_number or "").strip().upper()
+    last4 = (phone_last4 or "").strip()
+    incident = (
+        Incident.objects.select_related("category", "reporter")
+        .filter(tracking_number=number)
+        .first()
+        if number
+        else None
+    )
+    expected = _reporter_phone(incident)[-4:] if incident is not None else ""
+    matches = hmac.compare_digest(
+        (expected or _DUMMY_LAST4).encode(), (last4 if len(last4) == 4 else "").encode()
+    )
+    if incident is None or not expected or not matches:
+        raise NotFoundError(_("No incident matches this tracking number and phone number."))
+    return incident
+
+
+def incident_track(tracking_number: str, phone_last4: str) -> PublicTrack:
+    """The public view of one incident for the tracking page (no personal data, public events
+    only, internal-only categories shown generically)."""
+    incident = incident_for_tracking(tracking_number, phone_last4)
+    category: Category = incident.category
+    events = [
+        PublicEvent(
+            at=event.created_at,
+            action=event.action,
+            action_label=str(Action(event.action).label)
+            if event.action in Action.values
+            else event.action,
+            to_state=event.to_state,
+            to_state_label=str(IncidentState(event.to_state).label) if event.to_state else "",
+            note=event.note,
+        )
+        for event in incident.events.filter(public=True).order_by("created_at", "id")
+    ]
+    return PublicTrack(
+        tracking_number=incident.tracking_number,
+        category=_("Other matter") if category.internal_only else category.display_name,
+        state=incident.state,
+        state_label=str(IncidentState(incident.state).label),
+        reported_at=incident.created_at,
+        address="" if category.internal_only else incident.address,
+        result=incident.result if incident.state in _RESULT_STATES else "",
+        rating=incident.rating,
+        can_rate=incident.state == S.FEEDBACK_SENT and incident.channel != "patrol",
+        rate_due_at=incident.rate_due_at if incident.state == S.FEEDBACK_SENT else None,
+        events=events,
+    )
+
+
+_RESULT_STATES = {S.FEEDBACK_SENT, S.RATED, S.CLOSED, S.REOPENED}
+
+
+def categories_active() -> QuerySet[Category]:
+    """The categories a report may use (subclasses), with their large class."""
+    return Category.objects.filter(active=True, parent__isnull=False).select_related("parent")

@@ -1,0 +1,936 @@
+"""Pages of the incident loop: report (signed in or anonymous), track and rate, my tasks,
+my reports, the dispatch queue (htmx live rows, bulk assign), the overdue board, workload,
+the incident detail with one small form per allowed action, and 随手办.
+
+Thin: a form checks the input, one service makes the move, a selector reads. A service's
+ApplicationError becomes a message on the page, never a 500: bad input (400) goes back to the
+form with its field errors, a conflict (409) is shown on the fresh page ("已被 X 领取"), a
+forbidden move (403) on the page as it is, an incident out of scope is a 404.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import ROLES_SEEING_CONTACTS, RoleCode, User
+from core.exceptions import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationFailed,
+)
+from core.masking import mask_phone
+from incidents import page_selectors, selectors, services
+from incidents.filters import IncidentFilter
+from incidents.forms import (
+    AssignVerifierForm,
+    BulkAssignForm,
+    EmptyForm,
+    ExtensionForm,
+    FixOnSpotForm,
+    FixOnSpotNewForm,
+    NoteForm,
+    NotePhotosForm,
+    PortalForm,
+    RateForm,
+    ReasonForm,
+    ReasonPhotosForm,
+    ReportForm,
+    ResolveForm,
+    TargetForm,
+    TrackForm,
+    UnparkForm,
+    VerifyForm,
+)
+from incidents.models import Action, Incident, IncidentState
+
+S = IncidentState
+QUEUE_ROLES = (RoleCode.DISPATCHER, RoleCode.SUPERVISOR, RoleCode.ADMIN)
+TASK_ROLES = (RoleCode.GRID_WORKER, RoleCode.DEPARTMENT_HANDLER, RoleCode.DISPATCHER)
+QUEUE_PAGE_SIZE = 50
+LIST_LIMIT = 100
+QUEUE_REFRESH_SECONDS = 10
+# Anonymous abuse limits, per client address (settings may override).
+PUBLIC_REPORTS_PER_HOUR = 5
+TRACK_TRIES_PER_10_MINUTES = 20
+TRACKED_IN_SESSION = 10
+SESSION_TRACKED = "incidents_tracked"
+SESSION_REPORTED = "incidents_reported"
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _client_key(request: HttpRequest) -> str:
+    # Behind a reverse proxy REMOTE_ADDR is the proxy: settings.INCIDENT_CLIENT_IP_META names
+    # the header it sets (e.g. "HTTP_X_REAL_IP"). The address is hashed: the cache never holds
+    # it in clear.
+    meta = getattr(settings, "INCIDENT_CLIENT_IP_META", "REMOTE_ADDR")
+    address = (request.META.get(meta) or request.META.get("REMOTE_ADDR") or "unknown").split(",")[0]
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32]
+
+
+def _over_limit(request: HttpRequest, *, scope: str, limit: int, window: int) -> bool:
+    """Count one more attempt from this client in `window` seconds; True past `limit`."""
+    key = f"incidents:{scope}:{_client_key(request)}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > limit
+
+
+def _incident_or_404(user: User, pk: int) -> Incident:
+    try:
+        return selectors.incident_get_for_user(user=user, incident_id=pk)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+
+
+def _require_queue_role(user: User) -> None:
+    if not (user.is_portal_admin or user.has_role(*QUEUE_ROLES)):
+        raise PermissionDenied(_("Only dispatchers and supervisors use the queue."))
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return fallback
+
+
+def _mark_overdue(incidents: Any, now=None) -> list[Incident]:
+    now = now or timezone.now()
+    rows = list(incidents)
+    for incident in rows:
+        incident.is_overdue = page_selectors.is_overdue(incident, now=now)
+    return rows
+
+
+def _sees_contacts(user: User) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or bool(user.role_codes & ROLES_SEEING_CONTACTS)
+    )
+
+
+# --- index ------------------------------------------------------------------------------------
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """/incidents/: where each role starts."""
+    user = request.user
+    if user.is_portal_admin or user.has_role(RoleCode.DISPATCHER, RoleCode.SUPERVISOR):
+        return redirect("incidents:queue")
+    if user.has_role(RoleCode.GRID_WORKER, RoleCode.DEPARTMENT_HANDLER):
+        return redirect("incidents:my_tasks")
+    return redirect("incidents:my_reports")
+
+
+# --- report -----------------------------------------------------------------------------------
+
+REPORT_FIELD_ALIASES = {"location": "lat"}
+
+
+def _map_context() -> dict:
+    return {
+        "map_cells": page_selectors.map_cells(),
+        "map_labels": {
+            "locating": _("Finding your location…"),
+            "located": _("Pin set at your location. Drag or tap the map to correct it."),
+            "unavailable": _("Your location is not available: tap the map instead."),
+            "pinned": _("Pin set. Drag it or tap elsewhere to move it."),
+        },
+    }
+
+
+def report(request: HttpRequest) -> HttpResponse:
+    """Report an incident: signed in, or anonymously with a mobile number (public page,
+    limited per client address; a hidden field catches bots)."""
+    user = request.user if request.user.is_authenticated else None
+    form = ReportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        user=user,
+    )
+    status = 200
+    if request.method == "POST":
+        limit = getattr(settings, "INCIDENT_PUBLIC_REPORTS_PER_HOUR", PUBLIC_REPORTS_PER_HOUR)
+        if user is None and _over_limit(request, scope="report", limit=limit, window=3600):
+            form.is_valid()
+            form.add_error(None, _("Too many reports from this connection. Try again later."))
+            status = 429
+        elif form.is_valid():
+            try:
+                incident = services.incident_report(actor=user, **form.service_kwargs())
+            except ValidationFailed as exc:
+                form.add_service_errors(exc.extra, exc.message, aliases=REPORT_FIELD_ALIASES)
+            else:
+                return _reported(request, incident, anonymous=user is None)
+        if status == 200:
+            status = 400
+    return render(
+        request,
+        "incidents/report.html",
+        {"form": form, "anonymous": user is None, "fix_on_spot": False, **_map_context()},
+        status=status,
+    )
+
+
+def _reported(request: HttpRequest, incident: Incident, *, anonymous: bool) -> HttpResponse:
+    if anonymous:
+        request.session[SESSION_REPORTED] = incident.tracking_number
+        return redirect("incidents:report_done")
+    messages.success(
+        request,
+        _("Reported. Your tracking number is %(no)s.") % {"no": incident.tracking_number},
+    )
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+@require_GET
+def report_done(request: HttpRequest) -> HttpResponse:
+    """After an anonymous report: the tracking number to keep."""
+    number = request.session.get(SESSION_REPORTED)
+    if not number:
+        return redirect("incidents:report")
+    return render(request, "incidents/report_done.html", {"tracking_number": number})
+
+
+@login_required
+def fix_on_spot(request: HttpRequest) -> HttpResponse:
+    """随手办: a grid worker records a small matter fixed on the spot (evidence required)."""
+    user = request.user
+    if not user.has_role(RoleCode.GRID_WORKER):
+        raise PermissionDenied(_("Only grid workers record on-the-spot fixes."))
+    form = FixOnSpotNewForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        user=user,
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                incident = services.incident_fix_on_spot(
+                    actor=user,
+                    category=data["category"],
+                    description=data["description"],
+                    result=data["result"],
+                    photos=data["photos"],
+                    lat=data.get("lat"),
+                    lng=data.get("lng"),
+                    address=data.get("address", ""),
+                    use_photo_location=data.get("use_photo_location", False),
+                )
+            except ValidationFailed as exc:
+                form.add_service_errors(exc.extra, exc.message, aliases=REPORT_FIELD_ALIASES)
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Recorded as fixed on the spot: %(no)s.") % {"no": incident.tracking_number},
+                )
+                return redirect("incidents:detail", pk=incident.pk)
+    return render(
+        request,
+        "incidents/report.html",
+        {"form": form, "anonymous": False, "fix_on_spot": True, **_map_context()},
+        status=status,
+    )
+
+
+# --- tracking (public) ------------------------------------------------------------------------
+
+
+def _tracked(request: HttpRequest) -> dict[str, str]:
+    return dict(request.session.get(SESSION_TRACKED) or {})
+
+
+def _remember_tracked(request: HttpRequest, number: str, last4: str) -> None:
+    """The session remembers numbers this browser proved it may read (no digits in URLs)."""
+    tracked = _tracked(request)
+    tracked.pop(number, None)
+    tracked[number] = last4
+    while len(tracked) > TRACKED_IN_SESSION:
+        tracked.pop(next(iter(tracked)))
+    request.session[SESSION_TRACKED] = tracked
+
+
+def track(request: HttpRequest) -> HttpResponse:
+    """Track a report by its number and the last 4 digits of the reporter's mobile. A wrong
+    pair gets the same answer whether the number exists or not; tries are limited."""
+    number = (request.GET.get("no") or "").strip().upper()[:16]
+    if request.method == "POST":
+        form = TrackForm(request.POST)
+        limit = getattr(settings, "INCIDENT_TRACK_TRIES_PER_10_MINUTES", TRACK_TRIES_PER_10_MINUTES)
+        if _over_limit(request, scope="track", limit=limit, window=600):
+            form.is_valid()
+            form.add_error(None, _("Too many tries from this connection. Try again later."))
+            return render(request, "incidents/track.html", {"form": form}, status=429)
+        if form.is_valid():
+            no, last4 = form.cleaned_data["no"], form.cleaned_data["phone_last4"]
+            try:
+                selectors.incident_for_tracking(no, last4)
+            except NotFoundError as exc:
+                form.add_error(None, exc.message)
+            else:
+                _remember_tracked(request, no, last4)
+                return redirect(f"{reverse('incidents:track')}?no={no}")
+        return render(request, "incidents/track.html", {"form": form}, status=200)
+    last4 = _tracked(request).get(number) if number else None
+    if last4:
+        try:
+            result = selectors.incident_track(number, last4)
+        except NotFoundError:
+            result = None
+        if result is not None:
+            return render(
+                request,
+                "incidents/track.html",
+                {
+                    "track": result,
+                    "rate_form": RateForm(prefix="rate"),
+                    "reopen_form": RateForm(prefix="rate", auto_id="id_reopen_%s"),
+                },
+            )
+    form = TrackForm(initial={"no": number} if number else None)
+    return render(request, "incidents/track.html", {"form": form})
+
+
+@require_POST
+def track_rate(request: HttpRequest) -> HttpResponse:
+    """The reporter rates (or, unhappy, reopens) from the tracking page, without signing in."""
+    number = (request.POST.get("no") or "").strip().upper()[:16]
+    last4 = _tracked(request).get(number)
+    page = f"{reverse('incidents:track')}?no={number}"
+    if not last4:
+        messages.error(request, _("Enter the tracking number and your phone digits first."))
+        return redirect(page)
+    form = RateForm(request.POST, prefix="rate")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(page)
+    try:
+        services.incident_rate(
+            actor=request.user if request.user.is_authenticated else None,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data.get("comment", ""),
+            tracking_number=number,
+            phone_last4=last4,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _rated_message(form.cleaned_data["rating"]))
+    return redirect(page)
+
+
+def _rated_message(rating: int) -> str:
+    if rating <= 2:
+        return _("Thank you. The case is reopened and goes back to the handler.")
+    return _("Thank you for your rating.")
+
+
+# --- my lists ---------------------------------------------------------------------------------
+
+
+@login_required
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    """A grid worker's or department handler's work: to verify, to check, claimable, assigned
+    to me, sent to my unit."""
+    user = request.user
+    if not (user.is_portal_admin or user.has_role(*TASK_ROLES)):
+        raise PermissionDenied(_("Only staff have tasks."))
+    now = timezone.now()
+    lists = selectors.my_tasks(user)
+    sections = [
+        ("to_verify", _("To verify on site"), lists["to_verify"]),
+        ("to_check", _("To check on site"), lists["to_check"]),
+        ("claimable", _("Open for claiming (抢单)"), lists["claimable"]),
+        ("assigned", _("Assigned to me"), lists["assigned"]),
+        ("unit", _("Sent to my unit"), lists["unit"]),
+    ]
+    return render(
+        request,
+        "incidents/my_tasks.html",
+        {
+            "sections": [
+                {"key": key, "title": title, "rows": _mark_overdue(qs[:LIST_LIMIT], now)}
+                for key, title, qs in sections
+            ],
+            "is_grid_worker": user.has_role(RoleCode.GRID_WORKER),
+            "now": now,
+        },
+    )
+
+
+@login_required
+def my_reports(request: HttpRequest) -> HttpResponse:
+    """What I reported, newest first, with its state."""
+    paginator = Paginator(page_selectors.my_reports(request.user), QUEUE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "incidents/my_reports.html", {"page": page})
+
+
+# --- the dispatch queue -----------------------------------------------------------------------
+
+
+def _queue_filters(request: HttpRequest) -> QueryDict:
+    """The queue's filters; with none given, the open incidents."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    if not any(value for key, values in params.lists() for value in values):
+        params = QueryDict(mutable=True)
+        params["open"] = "true"
+    return params
+
+
+def _queue_filter_form(params: QueryDict, user: User) -> Any:
+    """The engine's FilterSet form, with pickers instead of code boxes (presentation only:
+    the values stay the codes the FilterSet expects)."""
+    from grids.selectors import grid_cells_visible
+
+    form = IncidentFilter(params, queryset=Incident.objects.none()).form
+    anything = [("", _("All"))]
+    categories = page_selectors.report_categories(user)
+    large = {c.parent.code: c.parent.display_name for c in categories if c.parent}
+    form.fields["category"].widget = forms.Select(
+        choices=anything
+        + [(code, name) for code, name in sorted(large.items())]
+        + [(c.code, f"· {c.display_name}") for c in categories]
+    )
+    cells = grid_cells_visible(user=user).order_by("code")[: page_selectors.MAX_CHOICES]
+    form.fields["grid_cell"].widget = forms.Select(
+        choices=anything + [(cell.code, cell.name) for cell in cells]
+    )
+    regions = page_selectors.workload_regions(user).order_by("code")[: page_selectors.MAX_CHOICES]
+    form.fields["community"].widget = forms.Select(
+        choices=anything + [(region.code, region.name) for region in regions]
+    )
+    for name in ("reported_from", "reported_to"):
+        form.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    return form
+
+
+def _queue_page(request: HttpRequest) -> dict:
+    user = request.user
+    params = _queue_filters(request)
+    error = ""
+    try:
+        queryset = selectors.dispatch_queue(user, params)
+    except ValidationFailed as exc:
+        error = exc.message
+        queryset = Incident.objects.none()
+    paginator = Paginator(queryset, QUEUE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    now = timezone.now()
+    query = params.urlencode()
+    if request.GET.get("page"):
+        query = f"{query}&page={page.number}" if query else f"page={page.number}"
+    return {
+        "page": page,
+        "rows": _mark_overdue(page.object_list, now),
+        "filter_error": error,
+        "filter_form": _queue_filter_form(params, user),
+        "query": query,
+        "filter_query": params.urlencode(),
+        "now": now,
+        "refresh_seconds": QUEUE_REFRESH_SECONDS,
+    }
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """The dispatch queue: filters, sorted by deadline, bulk assign, workload; the table body
+    refreshes itself every few seconds (htmx) while nothing is selected."""
+    user = request.user
+    _require_queue_role(user)
+    context = _queue_page(request)
+    region = page_selectors.workload_region(user)
+    context.update(
+        {
+            "bulk_form": BulkAssignForm(user=user),
+            "workload_region": region,
+            "workload": selectors.workload_per_worker(region) if region else [],
+        }
+    )
+    return render(request, "incidents/queue.html", context)
+
+
+@login_required
+@require_GET
+def queue_rows(request: HttpRequest) -> HttpResponse:
+    """The queue's table rows only (htmx polls this)."""
+    _require_queue_role(request.user)
+    return render(request, "incidents/_queue_rows.html", _queue_page(request))
+
+
+@login_required
+@require_POST
+def queue_assign(request: HttpRequest) -> HttpResponse:
+    """Bulk assign: each selected incident goes to the chosen person (dispatch when it waits
+    for dispatch, reassign when it is being handled), each in its own transaction; the page
+    says which ones could not be moved and why."""
+    user = request.user
+    _require_queue_role(user)
+    back = _safe_next(request, reverse("incidents:queue"))
+    form = BulkAssignForm(request.POST, user=user)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    assignee_id = form.cleaned_data["assignee"]
+    note = form.cleaned_data.get("note", "")
+    done: list[str] = []
+    for incident_id in dict.fromkeys(form.cleaned_data["incident"]):
+        label = f"#{incident_id}"
+        try:
+            incident = selectors.incident_get_for_user(user=user, incident_id=incident_id)
+            label = incident.tracking_number
+            if incident.state in (S.VERIFIED, S.REOPENED):
+                service: Callable[..., Incident] = services.incident_dispatch
+            else:
+                service = services.incident_reassign
+            service(incident_id=incident.pk, actor=user, assignee_id=assignee_id, note=note)
+        except ApplicationError as exc:
+            messages.error(request, f"{label}: {exc.message}")
+        else:
+            done.append(label)
+    if done:
+        messages.success(
+            request,
+            _("Assigned %(n)s incident(s): %(numbers)s.")
+            % {"n": len(done), "numbers": "、".join(done)},
+        )
+    return redirect(back)
+
+
+@login_required
+def overdue(request: HttpRequest) -> HttpResponse:
+    """Open incidents past their deadline, most overdue first."""
+    _require_queue_role(request.user)
+    now = timezone.now()
+    paginator = Paginator(selectors.overdue_board(request.user, now=now), QUEUE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "incidents/overdue.html",
+        {"page": page, "rows": _mark_overdue(page.object_list, now), "now": now},
+    )
+
+
+@login_required
+def workload(request: HttpRequest) -> HttpResponse:
+    """Open work per grid worker in a region the user may see."""
+    user = request.user
+    _require_queue_role(user)
+    code = (request.GET.get("region") or "").strip()
+    region = page_selectors.workload_region(user, code)
+    if region is None and code:
+        raise Http404(_("Region not found."))
+    return render(
+        request,
+        "incidents/workload.html",
+        {
+            "regions": page_selectors.workload_regions(user).order_by("code"),
+            "workload_region": region,
+            "workload": selectors.workload_per_worker(region) if region else [],
+        },
+    )
+
+
+# --- detail and actions -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageAction:
+    """One move of the loop as a small form on the detail page."""
+
+    form: type[PortalForm]
+    perform: Callable[[User, Incident, Any], Incident]
+    label: Any
+    done: Any
+    primary: bool = False
+
+
+def _photos(form: PortalForm) -> list:
+    return form.cleaned_data.get("photos") or []
+
+
+PAGE_ACTIONS: dict[str, PageAction] = {
+    Action.ASSIGN_VERIFIER: PageAction(
+        AssignVerifierForm,
+        lambda user, incident, form: services.incident_assign_verifier(
+            incident_id=incident.pk,
+            actor=user,
+            verifier_id=form.cleaned_data["verifier"],
+            note=form.cleaned_data.get("note", ""),
+        ),
+        gettext_lazy("Assign a verifier"),
+        gettext_lazy("The verifier was assigned."),
+    ),
+    Action.VERIFY: PageAction(
+        VerifyForm,
+        lambda user, incident, form: services.incident_verify(
+            incident_id=incident.pk,
+            actor=user,
+            note=form.cleaned_data.get("note", ""),
+            category_id=form.cleaned_data["category"].pk
+            if form.cleaned_data.get("category")
+            else None,
+            photos=_photos(form),
+        ),
+        gettext_lazy("Verify: the matter is real"),
+        gettext_lazy("Verified. It is being dispatched."),
+        primary=True,
+    ),
+    Action.FIX_ON_SPOT: PageAction(
+        FixOnSpotForm,
+        lambda user, incident, form: services.incident_fix_on_spot(
+            incident_id=incident.pk,
+            actor=user,
+            result=form.cleaned_data["result"],
+            photos=_photos(form),
+        ),
+        gettext_lazy("Fix on the spot (随手办)"),
+        gettext_lazy("Recorded as fixed on the spot."),
+    ),
+    Action.MARK_INVALID: PageAction(
+        ReasonForm,
+        lambda user, incident, form: services.incident_mark_invalid(
+            incident_id=incident.pk, actor=user, reason=form.cleaned_data["reason"]
+        ),
+        gettext_lazy("Mark invalid"),
+        gettext_lazy("The report was marked invalid."),
+    ),
+    Action.DISPATCH: PageAction(
+        TargetForm,
+        lambda user, incident, form: services.incident_dispatch(
+            incident_id=incident.pk, actor=user, **form.service_kwargs()
+        ),
+        gettext_lazy("Dispatch"),
+        gettext_lazy("Dispatched."),
+        primary=True,
+    ),
+    Action.CLAIM: PageAction(
+        EmptyForm,
+        lambda user, incident, form: services.incident_claim(incident_id=incident.pk, actor=user),
+        gettext_lazy("Claim (抢单)"),
+        gettext_lazy("You claimed it: it is yours now."),
+        primary=True,
+    ),
+    Action.ACCEPT: PageAction(
+        NoteForm,
+        lambda user, incident, form: services.incident_accept(
+            incident_id=incident.pk, actor=user, note=form.cleaned_data.get("note", "")
+        ),
+        gettext_lazy("Accept"),
+        gettext_lazy("Accepted."),
+        primary=True,
+    ),
+    Action.RETURN: PageAction(
+        ReasonForm,
+        lambda user, incident, form: services.incident_return(
+            incident_id=incident.pk, actor=user, reason=form.cleaned_data["reason"]
+        ),
+        gettext_lazy("Return: not ours"),
+        gettext_lazy("Returned to the dispatchers."),
+    ),
+    Action.REASSIGN: PageAction(
+        TargetForm,
+        lambda user, incident, form: services.incident_reassign(
+            incident_id=incident.pk, actor=user, **form.service_kwargs()
+        ),
+        gettext_lazy("Reassign"),
+        gettext_lazy("Reassigned."),
+    ),
+    Action.ESCALATE: PageAction(
+        ReasonForm,
+        lambda user, incident, form: services.incident_escalate(
+            incident_id=incident.pk, actor=user, reason=form.cleaned_data["reason"]
+        ),
+        gettext_lazy("Escalate one level up"),
+        gettext_lazy("Escalated one level up."),
+    ),
+    Action.REQUEST_EXTENSION: PageAction(
+        ExtensionForm,
+        lambda user, incident, form: services.incident_request_extension(
+            incident_id=incident.pk,
+            actor=user,
+            until=form.cleaned_data["until"],
+            reason=form.cleaned_data["reason"],
+        ),
+        gettext_lazy("Request an extension"),
+        gettext_lazy("Extension requested; the dispatchers were told."),
+    ),
+    Action.APPROVE_EXTENSION: PageAction(
+        NoteForm,
+        lambda user, incident, form: services.incident_approve_extension(
+            incident_id=incident.pk, actor=user, note=form.cleaned_data.get("note", "")
+        ),
+        gettext_lazy("Approve the extension"),
+        gettext_lazy("Extension approved."),
+        primary=True,
+    ),
+    Action.REJECT_EXTENSION: PageAction(
+        ReasonForm,
+        lambda user, incident, form: services.incident_reject_extension(
+            incident_id=incident.pk, actor=user, reason=form.cleaned_data["reason"]
+        ),
+        gettext_lazy("Refuse the extension"),
+        gettext_lazy("Extension refused."),
+    ),
+    Action.PARK: PageAction(
+        ReasonForm,
+        lambda user, incident, form: services.incident_park(
+            incident_id=incident.pk, actor=user, reason=form.cleaned_data["reason"]
+        ),
+        gettext_lazy("Park (挂账)"),
+        gettext_lazy("Parked."),
+    ),
+    Action.UNPARK: PageAction(
+        UnparkForm,
+        lambda user, incident, form: services.incident_unpark(
+            incident_id=incident.pk,
+            actor=user,
+            resolve_by=form.cleaned_data.get("resolve_by"),
+            note=form.cleaned_data.get("note", ""),
+        ),
+        gettext_lazy("Take up again"),
+        gettext_lazy("Taken up again with a new deadline."),
+    ),
+    Action.RESOLVE: PageAction(
+        ResolveForm,
+        lambda user, incident, form: services.incident_resolve(
+            incident_id=incident.pk,
+            actor=user,
+            result=form.cleaned_data["result"],
+            photos=_photos(form),
+        ),
+        gettext_lazy("Resolve"),
+        gettext_lazy("Resolved. Thank you."),
+        primary=True,
+    ),
+    Action.CHECK: PageAction(
+        NotePhotosForm,
+        lambda user, incident, form: services.incident_check(
+            incident_id=incident.pk,
+            actor=user,
+            note=form.cleaned_data.get("note", ""),
+            photos=_photos(form),
+        ),
+        gettext_lazy("Check: it is fixed"),
+        gettext_lazy("Checked. The reporter is told."),
+        primary=True,
+    ),
+    Action.REWORK: PageAction(
+        ReasonPhotosForm,
+        lambda user, incident, form: services.incident_rework(
+            incident_id=incident.pk,
+            actor=user,
+            reason=form.cleaned_data["reason"],
+            photos=_photos(form),
+        ),
+        gettext_lazy("Rework: not fixed"),
+        gettext_lazy("Sent back for rework."),
+    ),
+    Action.SEND_FEEDBACK: PageAction(
+        EmptyForm,
+        lambda user, incident, form: services.incident_send_feedback(
+            incident_id=incident.pk, actor=user
+        ),
+        gettext_lazy("Send the result to the reporter"),
+        gettext_lazy("The result was sent to the reporter."),
+    ),
+    Action.RATE: PageAction(
+        RateForm,
+        lambda user, incident, form: services.incident_rate(
+            actor=user,
+            incident_id=incident.pk,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data.get("comment", ""),
+        ),
+        gettext_lazy("Rate the result"),
+        gettext_lazy("Thank you for your rating."),
+        primary=True,
+    ),
+    Action.REOPEN: PageAction(
+        NoteForm,
+        lambda user, incident, form: services.incident_reopen(
+            incident_id=incident.pk, actor=user, note=form.cleaned_data.get("note", "")
+        ),
+        gettext_lazy("Reopen"),
+        gettext_lazy("Reopened."),
+    ),
+    Action.CLOSE: PageAction(
+        NoteForm,
+        lambda user, incident, form: services.incident_close(
+            incident_id=incident.pk, actor=user, note=form.cleaned_data.get("note", "")
+        ),
+        gettext_lazy("Close"),
+        gettext_lazy("Closed."),
+    ),
+}
+
+
+def _action_url(name: str, incident: Incident) -> str:
+    return reverse(f"incidents:{name}", args=[incident.pk])
+
+
+def _actor_label(event, viewer: User, staff: bool) -> str:
+    if event.actor_id is None:
+        return _("System")
+    if event.actor_id == viewer.pk:
+        return _("You")
+    if staff:
+        return str(event.actor)
+    return _("Staff")
+
+
+def _render_detail(
+    request: HttpRequest,
+    incident: Incident,
+    *,
+    bound: tuple[str, PortalForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    staff = selectors.is_staff_viewer(user)
+    now = timezone.now()
+    timeline = list(selectors.incident_timeline_for(user, incident))
+    photos = [photo for event in timeline for photo in event.photos.all()]
+    for event in timeline:
+        event.actor_label = _actor_label(event, user, staff)
+        event.action_label = (
+            Action(event.action).label if event.action in Action.values else event.action
+        )
+        event.to_state_label = IncidentState(event.to_state).label if event.to_state else ""
+    actions = []
+    for name in selectors.incident_actions_for(user, incident):
+        spec = PAGE_ACTIONS.get(name)
+        if spec is None:
+            continue
+        if bound is not None and bound[0] == name:
+            form = bound[1]
+        else:
+            form = spec.form(user=user, incident=incident, prefix=name)
+        actions.append(
+            {
+                "name": name,
+                "label": spec.label,
+                "form": form,
+                "url": _action_url(name, incident),
+                "primary": spec.primary,
+                "empty": not form.fields,
+                "open": bound is not None and bound[0] == name,
+            }
+        )
+    reopen_form = None
+    if any(action["name"] == Action.RATE for action in actions):
+        reopen_form = RateForm(prefix=Action.RATE, auto_id="id_reopen_%s")
+    phone = incident.reporter_phone or (
+        incident.reporter.phone if incident.reporter_id and incident.reporter.phone else ""
+    )
+    own = incident.reporter_id == user.pk
+    cell = incident.grid_cell
+    map_data = {
+        "lat": incident.lat,
+        "lng": incident.lng,
+        "cell": cell.geometry if cell else None,
+        "cell_name": cell.name if cell else "",
+    }
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "staff": staff,
+            "own": own,
+            "reporter_phone": phone if (own or _sees_contacts(user)) else mask_phone(phone),
+            "timeline": timeline,
+            "photos": photos,
+            "deadlines": page_selectors.deadlines(incident, now=now),
+            "is_overdue": page_selectors.is_overdue(incident, now=now),
+            "actions": actions,
+            "reopen_form": reopen_form,
+            "rate_url": _action_url(Action.RATE, incident),
+            "can_refer": staff and page_selectors.can_refer_to_mediation(user, incident),
+            "map_data": map_data,
+            "now": now,
+        },
+        status=status,
+    )
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One incident: map, photos, timeline, deadlines and the actions allowed to me."""
+    return _render_detail(request, _incident_or_404(request.user, pk))
+
+
+@login_required
+@require_POST
+def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One move of the loop: validate the small form, call the service, show the outcome."""
+    spec = PAGE_ACTIONS.get(action)
+    if spec is None:
+        raise Http404
+    user = request.user
+    incident = _incident_or_404(user, pk)
+    form = spec.form(request.POST, request.FILES, user=user, incident=incident, prefix=action)
+    if form.is_valid():
+        try:
+            moved = spec.perform(user, incident, form)
+        except ValidationFailed as exc:
+            form.add_service_errors(exc.extra, exc.message)
+        except NotFoundError as exc:
+            raise Http404(exc.message) from exc
+        except PermissionDeniedError as exc:
+            messages.error(request, exc.message)
+            return _render_detail(request, _incident_or_404(user, pk), status=403)
+        except ConflictError as exc:
+            messages.error(request, exc.message)
+            return redirect("incidents:detail", pk=pk)
+        else:
+            if action == Action.RATE:
+                messages.success(request, _rated_message(form.cleaned_data["rating"]))
+            else:
+                messages.success(request, str(spec.done))
+            if selectors.incident_is_visible(user, moved):
+                fallback = reverse("incidents:detail", args=[pk])
+            else:
+                fallback = reverse("incidents:index")
+            return redirect(_safe_next(request, fallback))
+    messages.error(request, _("Check the form: %(action)s was not done.") % {"action": spec.label})
+    return _render_detail(request, _incident_or_404(user, pk), bound=(action, form), status=400)
