@@ -8,6 +8,7 @@ MENU = [
     (_("Home"), "home", None),
     (_("Grid map"), "grids:map", None),
     (_("My tasks"), "incidents:my_tasks", {"grid_worker", "department_handler"}),
+    (_("Patrol log"), "incidents:patrols", {"grid_worker", "dispatcher", "supervisor"}),
     (_("Report an incident"), "incidents:report", None),
     (_("My reports"), "incidents:my_reports", {"resident"}),
     (_("Dispatch queue"), "incidents:queue", {"dispatcher", "supervisor", "admin"}),

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core.calendar import LIMIT_PATTERN
-from incidents.models import Category, Incident, IncidentEvent, IncidentPhoto
+from incidents.models import Category, Incident, IncidentEvent, IncidentPhoto, PatrolLog
 
 
 class CategoryForm(forms.ModelForm):
@@ -124,4 +124,21 @@ class IncidentAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PatrolLog)
+class PatrolLogAdmin(admin.ModelAdmin):
+    """Read-only: patrols are written by the grid workers' pages and API."""
+
+    list_display = ["worker", "started_at", "ended_at", "distance_m", "region_code"]
+    list_filter = ["started_at"]
+    search_fields = ["worker__username", "worker__display_name", "region_code", "notes"]
+    list_select_related = ["worker"]
+    readonly_fields = ["worker", "started_at", "ended_at", "region_code", "track", "distance_m"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -17,6 +17,10 @@ urlpatterns = [
     path("incidents/workload", apis.WorkloadApi.as_view(), name="api-incident-workload"),
     path("incidents/fix-on-spot", apis.FixOnSpotApi.as_view(), name="api-incident-fix-on-spot"),
     path("incidents/<int:pk>", apis.IncidentDetailApi.as_view(), name="api-incident-detail"),
+    path("patrols/", apis.PatrolListCreateApi.as_view(), name="api-patrols"),
+    path("patrols/<int:pk>/", apis.PatrolDetailApi.as_view(), name="api-patrol-detail"),
+    path("patrols/<int:pk>/points/", apis.PatrolPointsApi.as_view(), name="api-patrol-points"),
+    path("patrols/<int:pk>/end/", apis.PatrolEndApi.as_view(), name="api-patrol-end"),
     *[
         path(f"incidents/<int:pk>/{segment}", view.as_view(), name=f"api-incident-{segment}")
         for segment, view in apis.MOVE_APIS.items()

@@ -125,6 +125,8 @@ class Action(models.TextChoices):
     MEDIATION_CONCLUDED = "mediation_concluded", _("mediation concluded")
     # Not a move: the deadline sweep's warning (an internal timeline row).
     DEADLINE_WARNING = "deadline_warning", _("deadline warning")
+    # Not a move: a reporting partner's own deadline recorded at report (an internal row).
+    PARTNER_DEADLINE = "partner_deadline", _("partner's deadline")
 
 
 S = IncidentState
@@ -314,6 +316,19 @@ class Incident(TimeStampedModel):
     mediation_case_id = models.PositiveBigIntegerField(_("mediation case"), null=True, blank=True)
     mediation_room_name = models.CharField(_("mediation room"), max_length=128, blank=True)
 
+    # A reporting partner's own resolve deadline (a 12345 ticket's time limit): while it lies
+    # ahead and no extension was granted, it is the resolve deadline of every dispatch.
+    external_due_at = models.DateTimeField(_("partner's deadline"), null=True, blank=True)
+    # The patrol during which a grid worker reported it (channel patrol).
+    patrol = models.ForeignKey(
+        "incidents.PatrolLog",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("patrol"),
+    )
+
     # Deadlines live in columns (never as broker ETAs); due_at is the current stage's.
     verify_due_at = models.DateTimeField(_("verify by"), null=True, blank=True)
     dispatch_due_at = models.DateTimeField(_("dispatch by"), null=True, blank=True)
@@ -437,3 +452,45 @@ class IncidentPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.image.name
+
+
+class PatrolLog(TimeStampedModel):
+    """A grid worker's patrol (巡查日志): when, where (GPS track and cells), notes, and the
+    incidents reported on the way. One open patrol per worker."""
+
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="patrols",
+        verbose_name=_("grid worker"),
+    )
+    # The worker's community code when the patrol started: dispatchers' scope is a prefix match.
+    region_code = models.CharField(_("region code"), max_length=12, blank=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), db_index=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    cells = models.ManyToManyField(
+        "grids.GridCell", blank=True, related_name="patrols", verbose_name=_("grid cells patrolled")
+    )
+    # [[lat, lng, "ISO time"], ...] in time order.
+    track = models.JSONField(_("GPS track"), default=list, blank=True)
+    distance_m = models.FloatField(_("distance (m)"), default=0)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("patrol log")
+        verbose_name_plural = _("patrol logs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker"],
+                condition=models.Q(ended_at__isnull=True),
+                name="patrol_one_open_per_worker",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None

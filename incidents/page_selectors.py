@@ -19,6 +19,7 @@ from accounts.selectors import regions_visible, user_scope
 from grids.models import GridCell, Region
 from incidents import policies
 from incidents.models import ACTIONS, Action, Category, Incident, IncidentState
+from incidents.selectors import is_staff_viewer
 
 S = IncidentState
 STAFF_TARGET_ROLES = (RoleCode.GRID_WORKER, RoleCode.DISPATCHER, RoleCode.DEPARTMENT_HANDLER)
@@ -177,6 +178,35 @@ def can_refer_to_mediation(user: User, incident: Incident) -> bool:
         and incident.state in ACTIONS[Action.REFER_TO_MEDIATION]
         and policies.allowed(Action.REFER_TO_MEDIATION, user, incident)
     )
+
+
+def linked_matters(user: User, incident: Incident) -> dict:
+    """The mediation case the incident was referred to (linked when `user` may open it) and
+    the petitions turned into it that `user` may see, for the detail page. The mediation and
+    petitions apps are optional: without them, nothing."""
+    result: dict = {"mediation_case": None, "mediation_case_linked": False, "petitions": []}
+    try:
+        from mediation.selectors import case_for_incident, cases_visible
+    except ImportError:  # pragma: no cover - the app is not installed
+        pass
+    else:
+        case = case_for_incident(incident_id=incident.pk)
+        if case is not None:
+            linked = cases_visible(user).filter(pk=case.pk).exists()
+            # Staff who see the incident learn which case it waits for; others only a case
+            # they may open themselves.
+            if linked or is_staff_viewer(user):
+                result["mediation_case"] = case
+                result["mediation_case_linked"] = linked
+    try:
+        from petitions.selectors import petitions_linked_to_incident
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        result["petitions"] = list(
+            petitions_linked_to_incident(user=user, incident_id=incident.pk)[:20]
+        )
+    return result
 
 
 def workload_regions(user: User) -> QuerySet[Region]:

@@ -29,7 +29,9 @@ from incidents.models import (
     Category,
     Incident,
     IncidentEvent,
+    IncidentPhoto,
     IncidentState,
+    PatrolLog,
 )
 
 S = IncidentState
@@ -377,3 +379,84 @@ _RESULT_STATES = {S.FEEDBACK_SENT, S.RATED, S.CLOSED, S.REOPENED}
 def categories_active() -> QuerySet[Category]:
     """The categories a report may use (subclasses), with their large class."""
     return Category.objects.filter(active=True, parent__isnull=False).select_related("parent")
+
+
+# --- photos -----------------------------------------------------------------------------------
+
+
+def photo_get_for_user(*, user: User | None, photo_id: int) -> IncidentPhoto:
+    """A photo whose incident `user` may see, on a timeline event they may see (staff: all;
+    others: public events). NotFoundError otherwise (the same for a photo that does not
+    exist)."""
+    photo = IncidentPhoto.objects.select_related("incident", "event").filter(pk=photo_id).first()
+    if (
+        photo is None
+        or not incident_is_visible(user, photo.incident)
+        or (photo.event is not None and not photo.event.public and not is_staff_viewer(user))
+    ):
+        raise NotFoundError(_("Photo not found."))
+    return photo
+
+
+def photo_get_for_tracker(*, photo_id: int, tracked: dict[str, str]) -> IncidentPhoto:
+    """A photo for an anonymous tracker: its incident is one whose number and phone digits
+    this browser proved (`tracked`: number → last 4 digits, kept in the session by the
+    tracking page), on a public event, and the category is not internal-only."""
+    photo = (
+        IncidentPhoto.objects.select_related("incident", "incident__category", "event")
+        .filter(pk=photo_id)
+        .first()
+    )
+    if photo is None:
+        raise NotFoundError(_("Photo not found."))
+    incident = photo.incident
+    last4 = tracked.get(incident.tracking_number)
+    if (
+        not last4
+        or incident.category.internal_only
+        or (photo.event is not None and not photo.event.public)
+    ):
+        raise NotFoundError(_("Photo not found."))
+    incident_for_tracking(incident.tracking_number, last4)  # NotFoundError on a mismatch
+    return photo
+
+
+# --- patrol log -------------------------------------------------------------------------------
+
+PATROL_READERS = {RoleCode.DISPATCHER, RoleCode.SUPERVISOR}
+
+
+def patrols_visible(user: User | None) -> QuerySet[PatrolLog]:
+    """Patrols `user` may read: their own; dispatchers and supervisors those of the workers in
+    their region (prefix of the worker's community code); admins all."""
+    qs = PatrolLog.objects.select_related("worker")
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    if user.is_portal_admin:
+        return qs
+    own = Q(worker_id=user.pk)
+    if user.role_codes & PATROL_READERS:
+        scope = user_scope(user)
+        if scope.prefix is not None:
+            return qs.filter(own | Q(region_code__startswith=scope.prefix))
+    return qs.filter(own)
+
+
+def patrol_get_for_user(*, user: User | None, patrol_id: int) -> PatrolLog:
+    """The patrol, or NotFoundError when it does not exist or `user` may not read it."""
+    patrol = patrols_visible(user).filter(pk=patrol_id).first()
+    if patrol is None:
+        raise NotFoundError(_("Patrol not found."))
+    return patrol
+
+
+def patrol_open_for(user: User | None) -> PatrolLog | None:
+    """The patrol `user` has open, if any."""
+    if user is None or not user.is_authenticated:
+        return None
+    return PatrolLog.objects.filter(worker_id=user.pk, ended_at__isnull=True).first()
+
+
+def patrol_incidents(user: User | None, patrol: PatrolLog) -> QuerySet[Incident]:
+    """The incidents reported during the patrol, as far as `user` may see them."""
+    return incidents_visible(user).filter(patrol=patrol).select_related("category")

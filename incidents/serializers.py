@@ -6,6 +6,7 @@ sees contacts (accounts.models.ROLES_SEEING_CONTACTS); residents do not see staf
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -62,11 +63,12 @@ def _person(user) -> dict | None:
 
 
 def _photos(photos) -> list[dict]:
+    # Scoped URLs (incidents.views.photo checks the viewer): never the media file's own URL.
     return [
         {
             "id": photo.pk,
-            "url": photo.image.url,
-            "thumbnail_url": photo.thumbnail.url if photo.thumbnail else photo.image.url,
+            "url": reverse("incidents:photo", args=[photo.pk]),
+            "thumbnail_url": reverse("incidents:photo_thumb", args=[photo.pk]),
         }
         for photo in photos
     ]

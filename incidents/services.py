@@ -39,6 +39,7 @@ from core.exceptions import (
 from core.models import Notification
 from core.services import notification_send, sms_queue
 from grids.models import Region
+from incidents import patrols as patrol_helpers
 from incidents import policies, routing
 from incidents.models import (
     ACTIONS,
@@ -49,6 +50,7 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     IncidentState,
+    PatrolLog,
 )
 from incidents.photos import PreparedPhoto, delete_files, prepare_photos, save_photos
 from incidents.routing import DispatchTarget
@@ -121,6 +123,17 @@ def refresh_alarms(
         incident.warn_at = warn_time(start or _now(), due)
     escalatable = not incident.extension_requested and routing.can_escalate(incident)
     incident.escalate_at = due if escalatable else None
+
+
+def resolve_due_for(incident: Incident, *, now: datetime) -> datetime:
+    """A fresh resolve deadline (dispatch, escalation, rework ...): the reporting partner's
+    own deadline (`external_due_at`) while it lies ahead and no extension was granted, else the
+    category's limit from now. A partner's deadline already missed is not reused: it would
+    escalate the incident again at once."""
+    partner_due = incident.external_due_at
+    if partner_due is not None and not incident.extension_count and partner_due > now:
+        return partner_due
+    return add_limit(now, _limit(incident.category, "resolve_within"))
 
 
 def _set_due(incident: Incident, due: datetime | None, *, start: datetime) -> None:
@@ -390,10 +403,30 @@ def _clean_report(
     )
 
 
+def _open_patrol_id(actor: User | None, channel: str) -> int | None:
+    """The patrol a grid worker has open: a patrol-channel report is linked to it."""
+    if actor is None or channel != Channel.PATROL:
+        return None
+    from incidents.models import PatrolLog
+
+    return (
+        PatrolLog.objects.filter(worker=actor, ended_at__isnull=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def _create_incident(
-    clean: _CleanReport, *, actor: User | None, external_id: str, saved: list[str]
+    clean: _CleanReport,
+    *,
+    actor: User | None,
+    external_id: str,
+    saved: list[str],
+    urgent: bool | None = None,
+    resolve_by: datetime | None = None,
 ) -> Incident:
     now = _now()
+    patrol_id = _open_patrol_id(actor, clean.channel)
     for _attempt in range(6):
         incident = Incident(
             tracking_number=tracking_number_new(),
@@ -412,7 +445,9 @@ def _create_incident(
             grid_cell_id=clean.location.cell_id,
             region_id=clean.location.community_id,
             region_code=clean.location.community_code or "",
-            urgent=clean.category.urgent,
+            urgent=clean.category.urgent if urgent is None else urgent,
+            external_due_at=resolve_by,
+            patrol_id=patrol_id,
             state=S.REPORTED,
             task_enqueued_at=now,
         )
@@ -433,7 +468,38 @@ def _create_incident(
         raise ConflictError(_("Could not allocate a tracking number; try again."))
     event = _event(incident, actor=actor, action=A.REPORT, from_state="")
     save_photos(incident=incident, event=event, photos=clean.photos, saved=saved)
+    if resolve_by is not None:
+        _event(
+            incident,
+            actor=None,
+            action=A.PARTNER_DEADLINE,
+            from_state=incident.state,
+            note=_say(
+                gettext_lazy("Resolve by %(due)s, the deadline of the %(channel)s ticket."),
+                due=_fmt(resolve_by),
+                channel=Channel(clean.channel).label,
+            ),
+            public=False,
+            data={"due_at": resolve_by.isoformat()},
+        )
     return incident
+
+
+def _clean_partner_terms(
+    urgent: bool | None, resolve_by: datetime | None
+) -> tuple[bool | None, datetime | None]:
+    errors: dict[str, list[str]] = {}
+    if urgent is not None and not isinstance(urgent, bool):
+        errors["urgent"] = [_("urgent is true, false or not given.")]
+    if resolve_by is not None:
+        if not isinstance(resolve_by, datetime):
+            errors["resolve_by"] = [_("Give the deadline as a date and time.")]
+        elif timezone.is_naive(resolve_by):
+            resolve_by = timezone.make_aware(resolve_by)
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ValidationFailed(first, extra=errors)
+    return urgent, resolve_by
 
 
 def incident_report(
@@ -450,6 +516,8 @@ def incident_report(
     photos: Sequence = (),
     use_photo_location: bool = False,
     external_id: str = "",
+    urgent: bool | None = None,
+    resolve_by: datetime | None = None,
 ) -> Incident:
     """File a report (state `reported`) with a fresh tracking number.
 
@@ -458,6 +526,11 @@ def incident_report(
     photos by content, a location inside the jurisdiction — from the photo's GPS only when
     `use_photo_location`); bad input raises ValidationFailed with field messages and writes
     nothing. `external_id` (a hotline ticket ...) makes the call idempotent per channel.
+    `urgent` overrides the category's urgency (None: the category's). `resolve_by` is the
+    reporting partner's own deadline (a 12345 ticket's time limit): stored, recorded as an
+    internal timeline row, and used as the resolve deadline of every dispatch while it lies
+    ahead and no extension was granted (see resolve_due_for). A grid worker's patrol-channel
+    report is linked to the patrol they have open.
     Enqueues on commit: tasks.locate_and_assign (locate, choose the verifier; a grid worker's
     own report is verified at once and routed).
     """
@@ -468,6 +541,7 @@ def incident_report(
         existing = Incident.objects.filter(channel=channel, external_id=external_id).first()
         if existing is not None:
             return existing
+    urgent, resolve_by = _clean_partner_terms(urgent, resolve_by)
     clean = _clean_report(
         actor=actor,
         category=category,
@@ -483,7 +557,14 @@ def incident_report(
     )
     try:
         with _files_removed_on_error() as saved, transaction.atomic():
-            incident = _create_incident(clean, actor=actor, external_id=external_id, saved=saved)
+            incident = _create_incident(
+                clean,
+                actor=actor,
+                external_id=external_id,
+                saved=saved,
+                urgent=urgent,
+                resolve_by=resolve_by,
+            )
             _enqueue(incident, "locate_and_assign")
             incident.save(update_fields=["task_enqueued_at"])
     except IntegrityError:
@@ -735,6 +816,53 @@ def _tell_reporter(
 # --- dispatch and handling --------------------------------------------------------------------
 
 
+def incident_partner_deadline_restore(*, incident_id: int) -> bool:
+    """System repair step: an incident in handling whose resolve deadline is not the reporting
+    partner's (changed by a bulk write that bypassed the services) gets it back, while the
+    partner's deadline lies ahead and no extension was granted. Internal timeline row.
+    Idempotent; returns whether the deadline moved."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
+        if incident is None or incident.external_due_at is None:
+            return False
+        now = _now()
+        handling = incident.state in (S.DISPATCHED, S.ACCEPTED)
+        partner_due = incident.external_due_at
+        if (
+            not handling
+            or incident.extension_count
+            or partner_due <= now
+            or incident.resolve_due_at == partner_due
+        ):
+            return False
+        incident.resolve_due_at = partner_due
+        _set_due(incident, partner_due, start=incident.dispatched_at or now)
+        incident.save(
+            update_fields=[
+                "resolve_due_at",
+                "due_at",
+                "warn_at",
+                "escalate_at",
+                "warned_at",
+                "updated_at",
+            ]
+        )
+        _event(
+            incident,
+            actor=None,
+            action=A.PARTNER_DEADLINE,
+            from_state=incident.state,
+            note=_say(
+                gettext_lazy("Resolve by %(due)s, the deadline of the %(channel)s ticket."),
+                due=_fmt(partner_due),
+                channel=Channel(incident.channel).label,
+            ),
+            public=False,
+            data={"due_at": partner_due.isoformat()},
+        )
+        return True
+
+
 def _target_from_choice(
     incident: Incident,
     *,
@@ -843,7 +971,7 @@ def _apply_dispatch(
     incident.extension_requested_by = None
     incident.parked = False
     if reset_clock or incident.resolve_due_at is None:
-        incident.resolve_due_at = add_limit(now, _limit(incident.category, "resolve_within"))
+        incident.resolve_due_at = resolve_due_for(incident, now=now)
     _set_due(incident, incident.resolve_due_at, start=now)
     incident.task_enqueued_at = None
     incident.save()
@@ -1136,7 +1264,7 @@ def _apply_escalation(
         incident.extension_requested = False
         incident.extension_requested_until = None
         incident.extension_requested_by_id = None
-        incident.resolve_due_at = add_limit(now, _limit(category, "resolve_within"))
+        incident.resolve_due_at = resolve_due_for(incident, now=now)
         incident.due_at = incident.resolve_due_at
         tell = context.nearest_dispatchers(region_id)
     elif previous == S.RESOLVED:
@@ -1318,9 +1446,7 @@ def incident_unpark(
             raise ValidationFailed(message, extra={"resolve_by": [message]})
         previous = _move(incident, A.UNPARK, incident.state)
         incident.parked = False
-        incident.resolve_due_at = resolve_by or add_limit(
-            now, _limit(incident.category, "resolve_within")
-        )
+        incident.resolve_due_at = resolve_by or resolve_due_for(incident, now=now)
         _set_due(incident, incident.resolve_due_at, start=now)
         incident.save()
         _event(
@@ -2073,3 +2199,118 @@ def incidents_sweep(*, now: datetime | None = None) -> SweepResult:
         escalated=incidents_escalate_overdue(now=now),
         warned=incidents_warn_due(now=now),
     )
+
+
+# --- patrol log (巡查日志) ----------------------------------------------------------------------
+
+
+def _patrol_locked(patrol_id: int, actor: User) -> PatrolLog:
+    """The actor's own patrol, locked. Somebody else's: NotFoundError when they may not see
+    it, PermissionDeniedError when they may (a dispatcher only reads patrols)."""
+    from incidents.selectors import patrols_visible
+
+    patrol = PatrolLog.objects.select_for_update().filter(pk=patrol_id).first()
+    if patrol is None or not patrols_visible(actor).filter(pk=patrol_id).exists():
+        raise NotFoundError(_("Patrol not found."))
+    if patrol.worker_id != actor.pk:
+        raise PermissionDeniedError(_("Only the grid worker on the patrol records it."))
+    return patrol
+
+
+def _add_points(patrol: PatrolLog, points: Sequence, *, now: datetime) -> int:
+    """Merge validated points into the track (distance and cells patrolled follow)."""
+    from grids.locator import locate
+
+    new = patrol_helpers.clean_points(points, not_before=patrol.started_at, now=now)
+    if not new:
+        return 0
+    merged = patrol_helpers.merge_track(list(patrol.track or []), new)
+    if len(merged) > patrol_helpers.MAX_TRACK_POINTS:
+        message = _("The track is full (%(n)s points).") % {"n": patrol_helpers.MAX_TRACK_POINTS}
+        raise ValidationFailed(message, extra={"points": [message]})
+    added = len(merged) - len(patrol.track or [])
+    patrol.track = merged
+    patrol.distance_m = round(patrol_helpers.track_distance_m(merged), 1)
+    cell_ids = {locate(p[0], p[1]).cell_id for p in new} - {None}
+    if cell_ids:
+        patrol.cells.add(*cell_ids)
+    return added
+
+
+def patrol_start(
+    *,
+    actor: User,
+    cell_ids: Sequence[int] | None = None,
+    notes: str = "",
+    points: Sequence = (),
+) -> PatrolLog:
+    """A grid worker starts a patrol (巡查). Requires the grid worker role; one open patrol per
+    worker (ConflictError for a second: the user row is locked, and a partial unique index
+    backs it). `cell_ids` (default: all the worker's cells) must be the worker's own cells;
+    `points` may carry the first GPS fix."""
+    if not actor.is_authenticated or not actor.has_role(RoleCode.GRID_WORKER):
+        raise PermissionDeniedError(_("Only grid workers keep a patrol log."))
+    from grids.models import GridWorker
+
+    worker = GridWorker.objects.filter(user=actor).first()
+    own_cells = set(worker.cells.values_list("pk", flat=True)) if worker else set()
+    chosen = set(own_cells if cell_ids is None else cell_ids)
+    if not chosen <= own_cells:
+        message = _("Choose among your own grid cells.")
+        raise ValidationFailed(message, extra={"cells": [message]})
+    text = _optional_text(notes, "notes")
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        open_patrol = PatrolLog.objects.filter(worker=actor, ended_at__isnull=True).first()
+        if open_patrol is not None:
+            raise ConflictError(
+                _("You are already on a patrol (started %(at)s): end it first.")
+                % {"at": _fmt(open_patrol.started_at)}
+            )
+        now = _now()
+        region_code = actor.scope_region.code if actor.scope_region_id else ""
+        patrol = PatrolLog(worker=actor, started_at=now, region_code=region_code, notes=text)
+        try:
+            with transaction.atomic():
+                patrol.save()
+        except IntegrityError as exc:  # another request of the same worker won the race
+            raise ConflictError(_("You are already on a patrol: end it first.")) from exc
+        if chosen:
+            patrol.cells.add(*chosen)
+        if points:
+            _add_points(patrol, points, now=now)
+            patrol.save(update_fields=["track", "distance_m", "updated_at"])
+        return patrol
+
+
+def patrol_add_points(*, patrol_id: int, actor: User, points: Sequence) -> PatrolLog:
+    """The patrol page sends the GPS fixes of the last ~30 s (or one added by hand). Only the
+    worker on the patrol, only while it is open (ConflictError after the end). Points are
+    [lat, lng, time]; a bad one rejects the batch (ValidationFailed); a repeated time (a
+    retried request) is ignored. Distance and the cells patrolled are updated."""
+    with transaction.atomic():
+        patrol = _patrol_locked(patrol_id, actor)
+        if not patrol.is_open:
+            raise ConflictError(_("This patrol has ended."))
+        _add_points(patrol, points, now=_now())
+        patrol.save(update_fields=["track", "distance_m", "updated_at"])
+        return patrol
+
+
+def patrol_end(
+    *, patrol_id: int, actor: User, notes: str | None = None, points: Sequence = ()
+) -> PatrolLog:
+    """The worker ends the patrol, with notes (replacing the start's when given) and the last
+    points. ConflictError when it has already ended."""
+    with transaction.atomic():
+        patrol = _patrol_locked(patrol_id, actor)
+        if not patrol.is_open:
+            raise ConflictError(_("This patrol has ended."))
+        now = _now()
+        if points:
+            _add_points(patrol, points, now=now)
+        if notes is not None:
+            patrol.notes = _optional_text(notes, "notes")
+        patrol.ended_at = now
+        patrol.save()
+        return patrol

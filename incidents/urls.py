@@ -22,6 +22,14 @@ urlpatterns = [
     path("queue/assign/", views.queue_assign, name="queue_assign"),
     path("overdue/", views.overdue, name="overdue"),
     path("workload/", views.workload, name="workload"),
+    path("patrols/", views.patrols, name="patrols"),
+    path("patrols/start/", views.patrol_start, name="patrol_start"),
+    path("patrols/<int:pk>/", views.patrol_detail, name="patrol_detail"),
+    path("patrols/<int:pk>/points/", views.patrol_points, name="patrol_points"),
+    path("patrols/<int:pk>/end/", views.patrol_end, name="patrol_end"),
+    # Photos are never public files: streamed after a scope check.
+    path("photos/<int:pk>/", views.photo, name="photo"),
+    path("photos/<int:pk>/thumb/", views.photo, {"thumb": True}, name="photo_thumb"),
     path("<int:pk>/", views.detail, name="detail"),
     # One URL per move of the loop, named after the action (incidents:verify, incidents:rate...).
     *[

@@ -267,7 +267,7 @@ def _engine_errors(exc: ValidationFailed, mapping: Mapping[str, str]) -> Validat
 def _deliveries_for_existing_events(incident: Incident) -> None:
     """The ticket is linked after the report event was written: give its subscribers the
     changes they missed (idempotent)."""
-    last = incident.events.order_by("-pk").first()
+    last = incident.events.exclude(from_state=F("to_state")).order_by("-pk").first()
     if last is not None:
         webhook_offer(event=last, incident=incident)
 
@@ -512,8 +512,9 @@ def hotline_ticket_receive(
     Idempotent on (partner, ticket_id): a ticket already received (sequentially or
     concurrently) returns the incident filed the first time, unchanged (`created` False).
     The partner's time limit (`due_at`, or `time_limit` from `received_at`, default the
-    partner's, 12345 practice 5wd) becomes the incident's resolve deadline at dispatch
-    (ticket_deadline_apply). `urgent` marks the incident urgent. 110 diversions need the
+    partner's, 12345 practice 5wd) is handed to the engine as `resolve_by`: it becomes the
+    incident's resolve deadline at every dispatch. `urgent` marks the incident urgent (the
+    engine's `urgent` argument; False keeps the category's urgency). 110 diversions need the
     police reference. The caller's phone is stored on the incident (shown masked).
     Requires the hotline scope. Bad input raises ValidationFailed and writes nothing."""
     _require_scope(api_key, KeyScope.HOTLINE)
@@ -591,6 +592,7 @@ def hotline_ticket_receive(
                 received_at=received,
                 time_limit=limit,
                 due_at=deadline,
+                deadline_applied_at=now if deadline is not None else None,
             )
             try:
                 incident = incident_report(
@@ -604,6 +606,10 @@ def hotline_ticket_receive(
                     reporter_name=(caller_name or "").strip(),
                     reporter_phone=(caller_phone or "").strip(),
                     external_id=f"{partner.code}:{ticket_id}",
+                    # The partner's urgent flag (an urgent 12345 work order) beats the
+                    # category's; not urgent leaves the category's urgency.
+                    urgent=True if urgent else None,
+                    resolve_by=deadline,
                 )
             except ValidationFailed as exc:
                 raise _engine_errors(
@@ -614,10 +620,6 @@ def hotline_ticket_receive(
                         "reporter_phone": "caller_phone",
                     },
                 ) from exc
-            if urgent and not incident.urgent:
-                # The partner's urgent flag (an urgent 12345 work order) beats the category's.
-                Incident.objects.filter(pk=incident.pk).update(urgent=True)
-                incident.urgent = True
             ticket.incident = incident
             ticket.save(update_fields=["incident", "updated_at"])
             _deliveries_for_existing_events(incident)
@@ -630,55 +632,18 @@ def hotline_ticket_receive(
 
 
 def ticket_deadline_apply(*, incident_id: int) -> bool:
-    """Make the partner's deadline the incident's resolve deadline once it is dispatched
-    (the engine set the category's). System step (tasks.ticket_apply_deadline), run after each
-    dispatch; idempotent. An approved extension wins over the partner's limit. Writes an
-    internal timeline row. Returns whether the deadline moved."""
-    from incidents.services import refresh_alarms
+    """Give an incident in handling its partner's deadline back (a repair after a bulk write;
+    the engine applies the deadline itself at every dispatch: incident_report(resolve_by=...)).
+    Delegates to incidents.services.incident_partner_deadline_restore (idempotent; an approved
+    extension or a deadline already missed wins). Returns whether the deadline moved."""
+    from incidents.services import incident_partner_deadline_restore
 
-    with transaction.atomic():
-        ticket = (
-            IncomingTicket.objects.filter(incident_id=incident_id, due_at__isnull=False)
-            .only("pk", "due_at", "channel")
-            .first()
+    moved = incident_partner_deadline_restore(incident_id=incident_id)
+    if moved:
+        IncomingTicket.objects.filter(incident_id=incident_id).update(
+            deadline_applied_at=timezone.now()
         )
-        if ticket is None:
-            return False
-        incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
-        if incident is None:
-            return False
-        handling = incident.state in (IncidentState.DISPATCHED, IncidentState.ACCEPTED)
-        if not handling or incident.extension_count or incident.resolve_due_at == ticket.due_at:
-            return False
-        incident.resolve_due_at = ticket.due_at
-        incident.due_at = ticket.due_at
-        refresh_alarms(incident, start=incident.dispatched_at or timezone.now())
-        incident.save(
-            update_fields=[
-                "resolve_due_at",
-                "due_at",
-                "warn_at",
-                "escalate_at",
-                "warned_at",
-                "updated_at",
-            ]
-        )
-        IncidentEvent.objects.create(
-            incident=incident,
-            actor=None,
-            action="partner_deadline",
-            from_state=incident.state,
-            to_state=incident.state,
-            note=_("Resolve by %(due)s, the time limit of the %(channel)s ticket.")
-            % {
-                "due": timezone.localtime(ticket.due_at).strftime("%Y-%m-%d %H:%M"),
-                "channel": Channel(ticket.channel).label,
-            },
-            public=False,
-            data={"due_at": ticket.due_at.isoformat()},
-        )
-        IncomingTicket.objects.filter(pk=ticket.pk).update(deadline_applied_at=timezone.now())
-        return True
+    return moved
 
 
 # --- webhooks ---------------------------------------------------------------------------------
@@ -810,15 +775,16 @@ def webhooks_catch_up(*, now: datetime | None = None, minutes: int = 15) -> int:
 
 def tickets_deadline_catch_up(*, limit: int = 500) -> int:
     """The sweep's safety net for partners' deadlines: an incident in handling whose resolve
-    deadline is not its ticket's (reset by a bulk escalation, say) gets it back."""
+    deadline is not its partner's (a bulk write that bypassed the engine) gets it back."""
     incident_ids = list(
-        IncomingTicket.objects.filter(
-            due_at__isnull=False,
-            incident__state__in=[IncidentState.DISPATCHED, IncidentState.ACCEPTED],
-            incident__extension_count=0,
+        Incident.objects.filter(
+            external_due_at__gt=timezone.now(),
+            state__in=[IncidentState.DISPATCHED, IncidentState.ACCEPTED],
+            extension_count=0,
+            incoming_ticket__isnull=False,
         )
-        .exclude(incident__resolve_due_at=F("due_at"))
-        .values_list("incident_id", flat=True)[:limit]
+        .exclude(resolve_due_at=F("external_due_at"))
+        .values_list("pk", flat=True)[:limit]
     )
     return sum(ticket_deadline_apply(incident_id=pk) for pk in incident_ids)
 

@@ -6,7 +6,6 @@
   (no signal) missed are caught up, and pairs whose delivery is due are re-enqueued
   (webhooks_redrive), so a retry whose broker message was lost, or a worker that died while
   sending, is picked up again.
-- ticket_apply_deadline(incident_id): after a dispatch, the partner's deadline wins.
 
 All are idempotent (deliveries are leased and re-read; the deadline step checks the state), so
 acks_late is safe. Only transient database errors are retried; an unreachable partner is not
@@ -63,10 +62,3 @@ def sweep() -> dict[str, int]:
     }
     result["streams_redriven"] = webhooks_redrive()
     return result
-
-
-@shared_task(name="integrations.tasks.ticket_apply_deadline", **RETRY)
-def ticket_apply_deadline(incident_id: int) -> bool:
-    from integrations.services import ticket_deadline_apply
-
-    return ticket_deadline_apply(incident_id=incident_id)

@@ -260,4 +260,10 @@ def test_demo_file_is_a_copy_of_the_shared_domain_file():
 
 
 def test_load_demo_city_contract_hook_list():
-    assert load_demo_city.DEMO_HOOK_APPS == ("incidents", "mediation", "petitions", "governance")
+    assert load_demo_city.DEMO_HOOK_APPS == (
+        "incidents",
+        "mediation",
+        "petitions",
+        "governance",
+        "integrations",
+    )

@@ -616,7 +616,7 @@ def test_detail_shows_map_photos_timeline_deadlines_and_my_actions(city, as_user
     page = text(as_user(city.worker).get(reverse("incidents:detail", args=[incident.pk])))
     data = json.loads(re.search(r'id="incident-map-data"[^>]*>(.*?)</script>', page, re.S)[1])
     assert data["lat"] == pytest.approx(IN_A1_1[0]) and data["cell"]["type"] == "Polygon"
-    assert 'class="photo-grid"' in page and "/media/incidents/thumbs/" in page
+    assert 'class="photo-grid"' in page and "/incidents/photos/" in page and "/media/" not in page
     assert 'data-action="report"' in page
     assert 'data-deadline="verify_due_at"' in page and "deadline-current" in page
     assert 'id="action-verify"' in page and 'id="action-mark_invalid"' in page

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from grids import demo
 
-DEMO_HOOK_APPS = ("incidents", "mediation", "petitions", "governance")
+DEMO_HOOK_APPS = ("incidents", "mediation", "petitions", "governance", "integrations")
 
 
 class Command(BaseCommand):
