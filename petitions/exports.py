@@ -36,7 +36,7 @@ def petitions_xlsx(
         sheet = workbook.active
         sheet.title = _("Petitions")
         headers = [
-            _("Tracking number"),
+            pgettext("petition", "Tracking number"),
             _("Received at"),
             _("Channel"),
             pgettext("petition", "Kind"),

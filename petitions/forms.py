@@ -295,7 +295,9 @@ class IncidentForm(forms.Form):
 
 
 class TrackForm(forms.Form):
-    tracking_number = forms.CharField(label=_("Tracking number"), max_length=16)
+    tracking_number = forms.CharField(
+        label=pgettext_lazy("petition", "Tracking number"), max_length=16
+    )
     phone_last4 = forms.CharField(
         label=_("Last 4 digits of your phone"), max_length=4, min_length=4, required=False
     )

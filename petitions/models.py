@@ -147,7 +147,9 @@ class PetitionCategory(models.Model):
 
 
 class Petition(TimeStampedModel):
-    tracking_number = models.CharField(_("tracking number"), max_length=16, unique=True)
+    tracking_number = models.CharField(
+        pgettext_lazy("petition", "tracking number"), max_length=16, unique=True
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=PetitionChannel.choices)
     kind = models.CharField(
         pgettext_lazy("petition", "kind"), max_length=16, choices=PetitionKind.choices
