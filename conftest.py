@@ -37,6 +37,30 @@ def _isolated_media_and_eager_celery(settings, tmp_path):
     calendar.clear_cache()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Right after the test database is migrated, remember the rows data migrations made."""
+    from tests import migration_data
+
+    with django_db_blocker.unblock():
+        migration_data.SNAPSHOT = migration_data.snapshot()
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_for_transactional_tests(request):
+    """An earlier transactional test's flush emptied the roles, categories ...: put them back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+        or (marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    )
+    if transactional:
+        from tests import migration_data
+
+        request.getfixturevalue("transactional_db")
+        migration_data.restore(migration_data.SNAPSHOT)
+
+
 @pytest.fixture
 def region_tree(db):
     from core.testing import make_region_tree

@@ -89,6 +89,16 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    def clean(self) -> None:
+        super().clean()
+        self.phone = (self.phone or "").strip() or None
+
+    def save(self, *args, **kwargs) -> None:
+        # A blank phone is stored as NULL: the unique constraint allows many users without one.
+        if not self.phone:
+            self.phone = None
+        super().save(*args, **kwargs)
+
     @cached_property
     def role_codes(self) -> set[str]:
         if not self.pk:

@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from incidents.models import OPEN_STATES, HandlingLevel, Incident, IncidentState
 
@@ -33,7 +34,7 @@ class IncidentFilter(django_filters.FilterSet):
     reported_to = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__lte", label=_("reported until")
     )
-    q = django_filters.CharFilter(method="filter_text", label=_("text"))
+    q = django_filters.CharFilter(method="filter_text", label=pgettext_lazy("search", "text"))
 
     class Meta:
         model = Incident

@@ -6,7 +6,7 @@ an incident along it.
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -326,7 +326,7 @@ class Incident(TimeStampedModel):
         null=True,
         blank=True,
         related_name="incidents",
-        verbose_name=_("patrol"),
+        verbose_name=pgettext_lazy("patrol log", "patrol"),
     )
 
     # Deadlines live in columns (never as broker ETAs); due_at is the current stage's.

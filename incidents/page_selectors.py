@@ -60,7 +60,11 @@ def staff_choices(user: User) -> QuerySet[User]:
         return qs[:MAX_CHOICES]
     if scope.prefix is None or user.scope_region_id is None:
         return qs.none()
-    above = [region.code for region in user.scope_region.ancestors()]
+    # The whole chain of parents in one query (a community has at most four levels above).
+    own = Region.objects.select_related("parent__parent__parent__parent").get(
+        pk=user.scope_region_id
+    )
+    above = [region.code for region in own.ancestors()]
     return qs.filter(
         Q(scope_region__code__startswith=scope.prefix)
         | Q(roles__code=RoleCode.DEPARTMENT_HANDLER, scope_region__code__in=above)
@@ -209,11 +213,12 @@ def linked_matters(user: User, incident: Incident) -> dict:
     return result
 
 
+WORKLOAD_LEVELS = [Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY]
+
+
 def workload_regions(user: User) -> QuerySet[Region]:
     """Regions whose workload the user may look at (district, street or community)."""
-    return regions_visible(user).filter(
-        level__in=[Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY]
-    )
+    return regions_visible(user).filter(level__in=WORKLOAD_LEVELS)
 
 
 def workload_region(user: User, code: str = "") -> Region | None:
@@ -223,7 +228,10 @@ def workload_region(user: User, code: str = "") -> Region | None:
     if code:
         return regions.filter(code=code).first()
     if user.scope_region_id is not None:
-        own = regions.filter(pk=user.scope_region_id).first()
+        scope = user_scope(user)  # loads user.scope_region once per request (no query here)
+        own = user.scope_region if scope.prefix and not scope.everything else None
+        if own is None or own.level not in WORKLOAD_LEVELS:
+            own = regions.filter(pk=user.scope_region_id).first()
         if own is not None:
             return own
     return regions.order_by("code").first()

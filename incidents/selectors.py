@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -260,22 +260,29 @@ def workload_per_worker(region: Region, *, now: datetime | None = None) -> list[
     ids = list(loads)
     if not ids:
         return []
+    # One query for the three kinds of open work (whose turn it is depends on the state).
     open_q = {
-        "to_verify": ("verifier_id", [S.VERIFYING]),
-        "assigned": ("assignee_id", [S.DISPATCHED, S.ACCEPTED]),
-        "to_check": ("checker_id", [S.RESOLVED]),
+        S.VERIFYING: ("to_verify", "verifier_id"),
+        S.DISPATCHED: ("assigned", "assignee_id"),
+        S.ACCEPTED: ("assigned", "assignee_id"),
+        S.RESOLVED: ("to_check", "checker_id"),
     }
-    for attribute, (field_name, states) in open_q.items():
-        rows = (
-            Incident.objects.filter(**{f"{field_name}__in": ids}, state__in=states)
-            .values(field_name)
-            .annotate(n=Count("id"), late=Count("id", filter=Q(due_at__lt=now)))
-            .order_by()
-        )
-        for row in rows:
-            load = loads[row[field_name]]
-            setattr(load, attribute, row["n"])
-            load.overdue += row["late"]
+    mine = Q()
+    for state, (_attribute, field_name) in open_q.items():
+        mine |= Q(**{f"{field_name}__in": ids}, state=state)
+    person = Case(*(When(state=state, then=F(f)) for state, (_a, f) in open_q.items()))
+    rows = (
+        Incident.objects.filter(mine)
+        .annotate(person=person)
+        .values("person", "state")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(due_at__lt=now)))
+        .order_by()
+    )
+    for row in rows:
+        load = loads[row["person"]]
+        attribute = open_q[row["state"]][0]
+        setattr(load, attribute, getattr(load, attribute) + row["n"])
+        load.overdue += row["late"]
     return sorted(loads.values(), key=lambda load: (-load.total, load.name))
 
 

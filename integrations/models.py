@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TimeStampedModel
 
@@ -195,7 +196,7 @@ class ServiceAttribute(models.Model):
         STRING = "string", _("string")
         NUMBER = "number", _("number")
         DATETIME = "datetime", _("date and time")
-        TEXT = "text", _("text")
+        TEXT = "text", pgettext_lazy("attribute type", "text")
         SINGLEVALUELIST = "singlevaluelist", _("one value from a list")
         MULTIVALUELIST = "multivaluelist", _("several values from a list")
 

@@ -68,7 +68,9 @@ class RoomForm(forms.Form):
         label=pgettext_lazy("mediation", "active"), required=False, initial=True
     )
     description = forms.CharField(
-        label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=pgettext_lazy("mediation room", "description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, **kwargs):
@@ -327,8 +329,12 @@ class StatsForm(forms.Form):
         ),
     )
     concluded_from = forms.DateField(
-        label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("date range", "from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     concluded_to = forms.DateField(
-        label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("date range", "to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )

@@ -130,7 +130,7 @@ class MediationRoom(TimeStampedModel):
     gold_rated = models.BooleanField(_("gold-rated room"), default=False)
     active = models.BooleanField(pgettext_lazy("mediation", "active"), default=True, db_index=True)
     sort_order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(pgettext_lazy("mediation room", "description"), blank=True)
     mediators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="RoomMediator",
