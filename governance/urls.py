@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("mediation.api_urls")),
     path("", include("petitions.api_urls")),
     path("", include("integrations.api_urls")),
+    path("", include("governance.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
@@ -32,6 +33,9 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("integrations.open311_urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:  # bench/benchapp, only under `make bench`
+    urlpatterns.append(path("bench/", include("bench.benchapp.urls")))
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
