@@ -231,6 +231,19 @@ else:
 
 # Celery: a broker that needs no server by default (kombu's filesystem transport).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+if (
+    CELERY_BROKER_URL.startswith("redis")
+    and TESTING
+    and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw")
+):
+    # Parallel test processes get a broker database each (8, 9, ...): a worker started by one
+    # process must never take tasks sent by another (they belong to another test database).
+    from urllib.parse import urlsplit
+
+    _broker_db = 8 + int(os.environ["PYTEST_XDIST_WORKER"][2:]) % 8
+    CELERY_BROKER_URL = urlsplit(CELERY_BROKER_URL)._replace(path=f"/{_broker_db}").geturl()
+    # Celery reads the CELERY_BROKER_URL environment variable before Django's setting.
+    os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"

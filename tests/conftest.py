@@ -264,13 +264,3 @@ def login(page: Any, live_server_url: str, username: str, password: str) -> None
     page.fill("#id_password", password)
     page.click("#login-button")
     expect(page.locator("#logout-button")).to_be_visible()
-
-
-def pytest_collection_modifyitems(config, items):
-    # Under `pytest -n 2 --dist loadgroup` the tests that start a Celery worker run one after
-    # another in the same process: two workers on one Redis broker would take each other's tasks.
-    if not config.pluginmanager.hasplugin("xdist"):
-        return  # `pytest -p no:xdist`: no groups (and no xdist_group marker to use)
-    for item in items:
-        if "celery_worker_process" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("celery-worker"))
