@@ -112,3 +112,35 @@ class SmsMessage(models.Model):
 
     def __str__(self) -> str:
         return f"SMS {self.pk} {self.status}"
+
+
+class TimelineEvent(models.Model):
+    """Base of every append-only timeline (incidents, mediation cases, petitions): one row per
+    action, never updated or deleted. Subclasses add the FK to their object, the from/to state
+    columns sized to their own state names, and anything else they show."""
+
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("Empty means the system."),
+    )
+    action = models.CharField(_("action"), max_length=32)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Timeline events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Timeline events are append-only")

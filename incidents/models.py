@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimeStampedModel
+from core.models import TimelineEvent, TimeStampedModel
 
 
 class HandlingLevel(models.TextChoices):
@@ -389,44 +389,22 @@ class Incident(TimeStampedModel):
         return self.state not in FINAL_STATES
 
 
-class IncidentEvent(models.Model):
+class IncidentEvent(TimelineEvent):
     """The append-only timeline: one row per action, never updated or deleted."""
 
     incident = models.ForeignKey(
         Incident, on_delete=models.PROTECT, related_name="events", verbose_name=_("incident")
     )
-    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
-        help_text=_("Empty means the system."),
-    )
-    action = models.CharField(_("action"), max_length=32)
     from_state = models.CharField(_("from"), max_length=16, blank=True)
     to_state = models.CharField(_("to"), max_length=16, blank=True)
-    note = models.TextField(_("note"), blank=True)
     public = models.BooleanField(_("public"), default=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline events")
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Timeline events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Timeline events are append-only")
 
 
 class IncidentPhoto(models.Model):

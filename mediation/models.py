@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import ROLES_SEEING_CONTACTS, mainland_mobile_validator
 from core.masking import mask_id_number, mask_phone
-from core.models import TimeStampedModel
+from core.models import TimelineEvent, TimeStampedModel
 
 id_number_validator = RegexValidator(
     regex=r"^\d{17}[\dXx]$",
@@ -573,43 +573,21 @@ class AgreementSignature(models.Model):
         return f"{self.signer_name} {self.signed_at:%Y-%m-%d}"
 
 
-class MediationEvent(models.Model):
+class MediationEvent(TimelineEvent):
     """The append-only timeline of a case: one row per action, never updated or deleted."""
 
     case = models.ForeignKey(
         MediationCase, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")
     )
-    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
-        help_text=_("Empty means the system."),
-    )
-    action = models.CharField(_("action"), max_length=32)
     from_state = models.CharField(_("from"), max_length=24, blank=True)
     to_state = models.CharField(_("to"), max_length=24, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("case event")
         verbose_name_plural = _("case timeline")
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Timeline events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Timeline events are append-only")
 
     @property
     def action_label(self) -> str:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimeStampedModel
+from core.models import TimelineEvent, TimeStampedModel
 from petitions import personal_data
 
 
@@ -569,44 +569,24 @@ MERGE_REASON_LABELS = {
 }
 
 
-class PetitionEvent(models.Model):
+class PetitionEvent(TimelineEvent):
     """The append-only timeline: one row per action, never updated or deleted."""
 
     petition = models.ForeignKey(
         Petition, on_delete=models.PROTECT, related_name="events", verbose_name=_("petition")
     )
+    # Set from the clock the service reads (time travel in tests), not auto_now_add.
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
-        help_text=_("Empty means the system."),
-    )
-    action = models.CharField(_("action"), max_length=32)
     from_state = models.CharField(pgettext_lazy("state change", "from"), max_length=20, blank=True)
     to_state = models.CharField(pgettext_lazy("state change", "to"), max_length=20, blank=True)
-    note = models.TextField(_("note"), blank=True)
     public = models.BooleanField(_("shown to the petitioner"), default=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline events")
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Timeline events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Timeline events are append-only")
 
     @property
     def label(self) -> str:
