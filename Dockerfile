@@ -32,6 +32,7 @@ COPY --from=assets /build/static/vendor static/vendor
 RUN python manage.py compiletranslations \
     && DJANGO_ENV=production ALLOWED_HOSTS=build.invalid \
        SECRET_KEY=build-only-key-not-used-at-run-time-0123456789abcdefghij \
+       FIELD_ENCRYPTION_KEY=build-only-field-key-not-used-at-run-time-0123 \
        python manage.py collectstatic --noinput \
     && mkdir -p /app/var/beat /app/media \
     && chown -R gridgov:gridgov /app/var /app/media

@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help run setup start venv assets translations messages migrate demo test test-serial \
-	lint format clean distclean
+	lint audit format clean distclean
 
 help:
 	@echo "make run         set up (venv, assets, translations, database, demo city) and start"
@@ -20,6 +20,7 @@ help:
 	@echo "make start       start web (http://127.0.0.1:$(PORT)/), Celery worker and beat"
 	@echo "make test        the whole test suite ($(TEST_WORKERS) processes; make test-serial: one)"
 	@echo "make lint        ruff check + ruff format --check"
+	@echo "make audit       bandit (code) + pip-audit (pinned dependencies)"
 	@echo "make messages    regenerate the top-level catalogue locale/ (templates/)"
 	@echo "make clean       remove the local database, queue, cache, media and compiled files"
 
@@ -78,6 +79,11 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# bandit over the project's Python + pip-audit over the pinned requirements (scripts/audit.sh;
+# pip-audit needs PyPI's JSON API: AUDIT_ALLOW_UNAUDITED=1 accepts a machine that cannot reach it).
+audit: venv
+	VENV=$(VENV) bash scripts/audit.sh
+
 format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
@@ -103,3 +109,11 @@ bench: venv assets translations
 
 bench-quick: venv assets translations
 	bash bench/run.sh quick
+
+# --- faults (docs/reliability.md "Faults") -----------------------------------------------------------
+# Throwaway PostgreSQL (:55443) + Redis (:56443) + gunicorn (:58443) + a real Celery worker and
+# beat; Redis stopped, workers SIGKILLed, Redis flushed, PostgreSQL restarted under load; then
+# the schemathesis and access-matrix tests. Writes bench/results/reliability.json (< 15 min).
+.PHONY: chaos
+chaos: venv assets translations
+	bash bench/chaos.sh

@@ -23,9 +23,12 @@ def _isolated_media_and_eager_celery(settings, tmp_path):
     from core import calendar
     from governance.celery import app
     from grids import locator
+    from incidents import category_cache, page_selectors
 
     # The locator's in-memory index outlives a test's rolled-back transaction: start fresh.
     locator.invalidate(shared=False)
+    category_cache.clear_local()  # so do the report's categories
+    page_selectors.clear_pickers()  # and the queue's pickers
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.log")
@@ -35,6 +38,26 @@ def _isolated_media_and_eager_celery(settings, tmp_path):
     yield
     app.conf.task_always_eager = previous
     calendar.clear_cache()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def application_log_file(tmp_path_factory):
+    """Everything the application logs during the session is also written to a file, through
+    the same personal-data filter as the configured handlers; tests/test_personal_data.py
+    greps it for phones and ID numbers."""
+    import logging
+
+    from core.logging import PersonalDataFilter
+
+    path = tmp_path_factory.mktemp("logs") / "application.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(PersonalDataFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield path
+    root.removeHandler(handler)
+    handler.close()
 
 
 @pytest.fixture(scope="session")

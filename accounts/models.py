@@ -129,3 +129,21 @@ class User(AbstractUser):
         ):
             return self.phone or ""
         return self.masked_phone
+
+
+class UserSession(models.Model):
+    """Which sessions belong to which user (filled at sign-in), so that disabling a user ends
+    all of their sessions at once (accounts.sessions)."""
+
+    session_key = models.CharField(_("session key"), max_length=40, primary_key=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="session_index", verbose_name=_("user")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("user session")
+        verbose_name_plural = _("user sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.session_key[:8]}…"

@@ -86,6 +86,8 @@ PY
 export DJANGO_ENV=production
 export DEBUG=false
 export SECRET_KEY="bench-$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60)"
+FIELD_ENCRYPTION_KEY=$("$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
+export FIELD_ENCRYPTION_KEY
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export SECURE_SSL_REDIRECT=false
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/gridgov_bench"

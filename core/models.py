@@ -1,4 +1,5 @@
 from django.db import models
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 
@@ -114,6 +115,17 @@ class SmsMessage(models.Model):
         return f"SMS {self.pk} {self.status}"
 
 
+# Sent after TimelineEvent subclasses' bulk_create (post_save is not): the audit log listens.
+timeline_events_bulk_created = Signal()
+
+
+class TimelineEventQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        timeline_events_bulk_created.send(sender=self.model, events=created)
+        return created
+
+
 class TimelineEvent(models.Model):
     """Base of every append-only timeline (incidents, mediation cases, petitions): one row per
     action, never updated or deleted. Subclasses add the FK to their object, the from/to state
@@ -132,6 +144,8 @@ class TimelineEvent(models.Model):
     action = models.CharField(_("action"), max_length=32)
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
+
+    objects = TimelineEventQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from accounts.models import Role, User
 from grids.models import GridCell, GridWorker, Region
 
-DEFAULT_PASSWORD = "Grid-Pass-2026!"  # noqa: S105 - test data only
+DEFAULT_PASSWORD = "Grid-Pass-2026!"  # noqa: S105 - test data only  # nosec B105
 
 
 def rectangle(south: float, west: float, north: float, east: float) -> dict:

@@ -33,6 +33,7 @@ from django.utils.translation import pgettext
 from accounts.models import ROLES_SEEING_CONTACTS, User
 from core.exceptions import ApplicationError, NotFoundError, ValidationFailed
 from core.masking import mask_id_number, mask_name, mask_phone
+from core.spreadsheets import formula_safe
 from governance import kpis
 from governance.models import ExportFormat, ExportJob, ExportKind
 
@@ -364,11 +365,13 @@ def export_table(*, user: User, kind: str, params: dict[str, Any]) -> ExportTabl
 
 
 def _cell(value: Any) -> Any:
+    """A value as a CSV/xlsx cell: text that looks like a formula is prefixed with ' so a
+    spreadsheet shows it instead of running it (core.spreadsheets)."""
     if value is None:
         return ""
-    if isinstance(value, str | int | float):
+    if isinstance(value, int | float):
         return value
-    return str(value)
+    return formula_safe(str(value))
 
 
 def write_table(

@@ -9,7 +9,9 @@ are the same query. A rate whose denominator is 0 is None, shown "—".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -771,15 +773,13 @@ REGION_GROUPS = ("", "district", "street", "community")
 
 
 def uses_daily_counts(query: KpiQuery) -> bool:
-    from governance.aggregates import facts_as_of
-
     return (
         query.group_by in REGION_GROUPS
         and query.grid_cell is None
         and query.category is None
         and query.worker is None
         and not query.unit
-        and facts_as_of() is not None  # the daily counts exist once the facts were built
+        and facts_watermark() is not None  # the daily counts exist once the facts were built
     )
 
 
@@ -919,6 +919,31 @@ def cache_seconds() -> int:
     return int(getattr(settings, "GOVERNANCE_KPI_CACHE_SECONDS", default))
 
 
+_page_marks = threading.local()
+
+
+@contextmanager
+def one_watermark_read() -> Iterator[None]:
+    """Within the block (one page: governance.dashboards), the facts' watermark is read once
+    rather than once per cached block (the dashboard asks for it 7 times)."""
+    _page_marks.active, _page_marks.has_mark = True, False
+    try:
+        yield
+    finally:
+        _page_marks.active, _page_marks.has_mark = False, False
+
+
+def facts_watermark() -> datetime | None:
+    """governance.aggregates.facts_as_of, once per one_watermark_read() block."""
+    from governance.aggregates import facts_as_of
+
+    if not getattr(_page_marks, "active", False):
+        return facts_as_of()
+    if not _page_marks.has_mark:
+        _page_marks.mark, _page_marks.has_mark = facts_as_of(), True
+    return _page_marks.mark
+
+
 def _cached_counts(query: KpiQuery, compute: Any, kind: str) -> dict[str, dict[str, Any]]:
     seconds = cache_seconds()
     if seconds <= 0:
@@ -927,9 +952,7 @@ def _cached_counts(query: KpiQuery, compute: Any, kind: str) -> dict[str, dict[s
 
     from django.core.cache import cache
 
-    from governance.aggregates import facts_as_of
-
-    mark = facts_as_of()
+    mark = facts_watermark()
     raw = f"{kind}|{sorted(query.params().items())}|{mark.isoformat() if mark else ''}"
     key = "governance:kpi:" + hashlib.sha256(raw.encode()).hexdigest()
     value = cache.get(key)

@@ -43,11 +43,19 @@ if DJANGO_ENV not in {"development", "production", "test"}:
     raise ImproperlyConfigured("DJANGO_ENV must be development, production or test")
 PRODUCTION = DJANGO_ENV == "production"
 
-DEVELOPMENT_SECRET_KEY = "django-insecure-gridgov-development-key-never-use-in-production"  # noqa: S105 - refused in production
+DEVELOPMENT_SECRET_KEY = "django-insecure-gridgov-development-key-never-use-in-production"  # noqa: S105 - refused in production  # nosec B105
 SECRET_KEY = os.environ.get("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
 if PRODUCTION and (not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50):
     raise ImproperlyConfigured(
         "Production needs SECRET_KEY: at least 50 random characters, not the development key."
+    )
+
+# Encryption at rest of ID numbers (core/crypto.py): FIELD_ENCRYPTION_KEY is a comma-separated
+# list, the first key encrypts, all decrypt (rotation). Development derives one from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY")
+if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "Production needs FIELD_ENCRYPTION_KEY (a Fernet key; see docs/reliability.md)."
     )
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
@@ -71,6 +79,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "csp",
     "core",
     "accounts",
     "grids",
@@ -79,6 +88,7 @@ INSTALLED_APPS = [
     "petitions",
     "integrations",
     "governance",
+    "audit",
 ]
 # Benchmarks only (bench/run.sh sets it): the minimal endpoint of bench/benchapp.
 BENCH_ENDPOINTS = env_bool("GRIDGOV_BENCH_ENDPOINTS", False)
@@ -86,14 +96,22 @@ if BENCH_ENDPOINTS:
     INSTALLED_APPS.append("bench.benchapp")
 
 MIDDLEWARE = [
+    # First: the database unreachable anywhere below -> 503 with Retry-After (core/middleware.py).
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (docs/reliability.md).
+    "csp.middleware.CSPMiddleware",
+    "accounts.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditMiddleware",  # request address for audit events; refusals logged
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends a session idle for SESSION_IDLE_TIMEOUT or older than SESSION_MAX_LIFETIME.
+    "accounts.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # django-axes must be last: it turns lockouts into responses.
@@ -219,7 +237,12 @@ if REDIS_URL and TESTING and os.environ.get("PYTEST_XDIST_WORKER", "").startswit
     REDIS_URL = urlsplit(REDIS_URL)._replace(path=f"/{_db}").geturl()
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # core.cache.ResilientRedisCache: a Redis outage is a cache miss (logged), not a 500.
+        "default": {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
     }
 else:
     CACHES = {
@@ -267,6 +290,27 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False  # opted into per task, for idempotent tasks only
+# Faults (docs/reliability.md): an acks_late task whose pool process is killed goes back to the
+# queue at once (not acknowledged as failed); on a lost broker connection the acks_late tasks
+# in hand are cancelled (the broker redelivers them). Warm shutdown (SIGTERM) lets the task in
+# hand finish; the messages a worker had reserved go back to the queue.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Database connections in the worker: Celery's Django fixup closes them before and after EVERY
+# task unless DB_REUSE_MAX is set (a new PostgreSQL connection per task: ~5 ms of the worker
+# and a backend start in PostgreSQL). They are kept like the web's instead: CONN_MAX_AGE and
+# the health checks apply through governance.celery's close_old_connections per task; the
+# fixup still closes them outright every CELERY_DB_REUSE_MAX tasks (docs/performance.md).
+CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
+# Outbound sends (SMS gateway, partners' webhooks) have their own queue: a failing or slow
+# partner never holds up the incident tasks. Every worker consumes both queues unless started
+# with -Q; production can run `worker -Q outbound` apart (docs/reliability.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "outbound": {}}
+CELERY_TASK_ROUTES = {
+    "core.tasks.sms_send": {"queue": "outbound"},
+    "integrations.tasks.webhook_deliver": {"queue": "outbound"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every periodic task, declared once. Each app implements the task named here.
@@ -278,12 +322,31 @@ CELERY_BEAT_SCHEDULE = {
     "kpi-facts-refresh": {"task": "governance.tasks.refresh_facts", "schedule": 60.0},
     "exports-purge": {"task": "governance.tasks.purge_exports", "schedule": 3600.0},
     "integrations-sweep": {"task": "integrations.tasks.sweep", "schedule": 60.0},
+    # Re-send tasks the broker lost or never got (docs/reliability.md, "Faults").
+    "incident-redrive": {
+        "task": "incidents.tasks.redrive",
+        "schedule": float(os.environ.get("INCIDENT_REDRIVE_SECONDS", "15")),
+    },
+    "sms-redrive": {"task": "core.tasks.sms_redrive", "schedule": 60.0},
+    "personal-data-retention": {"task": "audit.tasks.anonymise_closed_cases", "schedule": 86400.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "120"))
 # Incident loop: days a reporter has to rate before the sweep closes the incident; minutes
 # after which an incident whose task left no trace is re-enqueued by the sweep.
 INCIDENT_RATING_WINDOW_DAYS = int(os.environ.get("INCIDENT_RATING_WINDOW_DAYS", "7"))
 INCIDENT_TASK_STUCK_MINUTES = int(os.environ.get("INCIDENT_TASK_STUCK_MINUTES", "5"))
+# Past this many messages waiting in the broker's queue, the re-drive sends only the tasks that
+# were never sent (an old task may just be waiting behind a backlog).
+INCIDENT_REDRIVE_MAX_BACKLOG = int(os.environ.get("INCIDENT_REDRIVE_MAX_BACKLOG", "100"))
+
+# Personal data (docs/reliability.md): closed cases are anonymised this many days after they
+# closed (daily beat task); the audit log is kept at least 180 days (never purged by the app).
+PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "1095"))
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
+if AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 180 (PIPL audit trail).")
+if PERSONAL_DATA_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("PERSONAL_DATA_RETENTION_DAYS must be at least 1.")
 
 # REST API.
 REST_FRAMEWORK = {
@@ -294,7 +357,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the error answers every operation may give (core/api.py).
+    "DEFAULT_SCHEMA_CLASS": "core.api.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -339,11 +403,80 @@ SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 # Working time (for limits in working hours/days): morning and afternoon shifts.
 WORKING_HOURS = [("08:30", "12:00"), ("14:00", "17:30")]
 
-# Security headers; production hardening.
+# Security headers; production hardening (docs/reliability.md "Hardening").
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Permissions-Policy (accounts.middleware.PermissionsPolicyMiddleware): the location picker and
+# patrols use geolocation, photo capture the camera; everything else is off.
+PERMISSIONS_POLICY = {
+    "geolocation": "(self)",
+    "camera": "(self)",
+    "microphone": "()",
+    "payment": "()",
+    "usb": "()",
+}
+# Content-Security-Policy (django-csp 4): scripts only from our own static files (data for
+# them goes through json_script); no plugins, no framing, forms post only to us. Inline style
+# attributes stay allowed (ECharts tooltips and Leaflet write them); <style> elements do not.
+_TILE_ORIGIN = ""
+if MAP_TILE_URL:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _tile_parts = _urlsplit(MAP_TILE_URL.replace("{s}", "a"))
+    if _tile_parts.scheme and _tile_parts.netloc:
+        # Leaflet's {s} subdomains: a.tiles.example, b.tiles.example ... -> *.tiles.example
+        _tile_host = _urlsplit(MAP_TILE_URL).netloc
+        _TILE_ORIGIN = f"{_tile_parts.scheme}://" + (
+            "*." + _tile_host.split(".", 1)[1] if _tile_host.startswith("{s}.") else _tile_host
+        )
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src-elem": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # pages and scripts read the token from the form, never the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
+# Sessions end after SESSION_IDLE_TIMEOUT seconds without a request and, whatever the
+# activity, SESSION_MAX_LIFETIME seconds after sign-in (accounts.middleware.
+# SessionLifetimeMiddleware, which renews the session and its cookie at most once a minute
+# rather than writing it on every request).
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
+SESSION_MAX_LIFETIME = int(os.environ.get("SESSION_MAX_LIFETIME", str(10 * 3600)))
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+# Rate limits (core.ratelimit, docs/reliability.md): failed sign-ins per client address and
+# per account (on top of django-axes' lockout of one account from one address).
+LOGIN_FAILURES_PER_IP = os.environ.get("LOGIN_FAILURES_PER_IP", "30/15m")
+LOGIN_FAILURES_PER_USERNAME = os.environ.get("LOGIN_FAILURES_PER_USERNAME", "20/h")
+# Anonymous public reports per client address and hour; tracking look-ups (page) per client
+# address and 10 minutes; the API's tracking throttle (DRF rate).
+INCIDENT_PUBLIC_REPORTS_PER_HOUR = int(os.environ.get("INCIDENT_PUBLIC_REPORTS_PER_HOUR", "5"))
+INCIDENT_TRACK_TRIES_PER_10_MINUTES = int(
+    os.environ.get("INCIDENT_TRACK_TRIES_PER_10_MINUTES", "20")
+)
+INCIDENT_TRACK_API_RATE = os.environ.get("INCIDENT_TRACK_API_RATE", "20/min")
+if TESTING:
+    # The suite signs in (and fails to) many times from 127.0.0.1 with one cache per process;
+    # the tests of the limits set their own (tests/test_hardening.py).
+    LOGIN_FAILURES_PER_IP = os.environ.get("LOGIN_FAILURES_PER_IP", "100000/15m")
+    LOGIN_FAILURES_PER_USERNAME = os.environ.get("LOGIN_FAILURES_PER_USERNAME", "100000/h")
+# The request header naming the client behind the reverse proxy (e.g. HTTP_X_REAL_IP), else
+# REMOTE_ADDR.
+CLIENT_IP_META = os.environ.get("CLIENT_IP_META", "REMOTE_ADDR")
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -353,11 +486,24 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Every handler masks phones and ID numbers (core/logging.py). Django's own loggers hand their
+# records to the root handlers (their default handlers would bypass the filter).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "core.logging.PersonalDataFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["personal_data"],
+        }
+    },
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

@@ -1,8 +1,14 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from governance import views
 
@@ -15,8 +21,22 @@ api_v1 = [
     path("", include("integrations.api_urls")),
     path("", include("governance.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The API docs pages: Swagger UI's start-up script is a separate request (no inline script);
+    # both UIs write <style> elements, which the portal's own pages may not.
+    path(
+        "docs/",
+        csp_update({"style-src-elem": ["'self'", UNSAFE_INLINE]})(
+            SpectacularSwaggerSplitView.as_view(url_name="schema")
+        ),
+        name="swagger-ui",
+    ),
+    path(
+        "redoc/",
+        csp_update({"style-src-elem": ["'self'", UNSAFE_INLINE]})(
+            SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html")
+        ),
+        name="redoc",
+    ),
 ]
 
 urlpatterns = [
@@ -39,3 +59,6 @@ if settings.BENCH_ENDPOINTS:  # bench/benchapp, only under `make bench`
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# API URLs that match no route (a non-numeric id ...) answer JSON too (core/api.py).
+handler404 = "core.api.not_found"

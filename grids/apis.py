@@ -37,7 +37,8 @@ class GridRegionSerializer(serializers.ModelSerializer):
         model = Region
         fields = ["id", "code", "name", "name_en", "level", "parent_code", "boundary"]
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    # GeoJSON, or null for a region drawn without a boundary (a city, a district ...).
+    @extend_schema_field({"type": "object", "nullable": True})
     def get_boundary(self, region: Region) -> dict | None:
         return region.boundary
 

@@ -16,7 +16,7 @@ from accounts.models import Role, RoleCode, User
 from grids.geometry import area_m2, metres_to_degrees, polygon_from_geojson, rectangle
 from grids.models import GridCell, GridWorker, Region, Team
 
-DEMO_PASSWORD = "Demo-2026!"  # noqa: S105 - published demo logins, documented
+DEMO_PASSWORD = "Demo-2026!"  # noqa: S105 - published demo logins, documented  # nosec B105
 DEMO_FILE = Path(__file__).resolve().parent / "fixtures" / "demo_city.json"
 DEFAULT_CELL_M = 100
 

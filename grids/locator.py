@@ -30,7 +30,7 @@ from shapely.geometry import shape
 
 logger = logging.getLogger(__name__)
 
-SHARED_TOKEN_KEY = "grids:locator:token"  # noqa: S105 - a cache key, not a secret
+SHARED_TOKEN_KEY = "grids:locator:token"  # noqa: S105 - a cache key, not a secret  # nosec B105
 SHARED_CHECK_SECONDS = 5.0
 
 

@@ -116,6 +116,8 @@ class IncidentAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["category", "assignee"]
     inlines = [IncidentEventInline, IncidentPhotoInline]
+    # PIPL: the reporter's phone is shown (masked, audited) on the incident page, not here.
+    exclude = ["reporter_phone"]
 
     def has_add_permission(self, request) -> bool:
         return False

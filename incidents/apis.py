@@ -11,10 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -24,21 +30,25 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from accounts.models import RoleCode
+from accounts.models import RoleCode, User
 from core.exceptions import NotFoundError, PermissionDeniedError
+from core.ratelimit import client_ip
 from grids.models import Region
+from incidents import category_cache, routing, selectors, services
 from incidents import patrols as patrol_helpers
-from incidents import selectors, services
 from incidents.filters import IncidentFilter
 from incidents.models import Category, Channel, HandlingLevel, Incident
 from incidents.photos import MAX_PHOTOS
 from incidents.serializers import (
     CategorySerializer,
     ErrorSerializer,
+    IncidentCreatedSerializer,
     IncidentDetailSerializer,
     IncidentListSerializer,
     TrackSerializer,
     WorkloadSerializer,
+    incident_created_data,
+    queue_rows_data,
 )
 
 TAGS = ["incidents"]
@@ -94,10 +104,14 @@ class TrackThrottle(SimpleRateThrottle):
     """Anonymous tracking and rating: a few tries a minute per address (no enumeration)."""
 
     scope = "incident_track"
-    rate = "20/min"
+
+    def get_rate(self) -> str:
+        return getattr(settings, "INCIDENT_TRACK_API_RATE", "20/min")
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        # The same client address as the pages' limits (CLIENT_IP_META), not DRF's reading of
+        # X-Forwarded-For, which a client can set to anything.
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
 
 
 # --- categories -------------------------------------------------------------------------------
@@ -119,11 +133,32 @@ class CategoryListApi(APIView):
 # --- report and list --------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CategoryCodeField(serializers.Field):
+    """An active subclass by its code, from the per-process copy (incidents.category_cache):
+    no query per report."""
+
+    default_error_messages = {
+        # DRF's own (translated) messages, as the SlugRelatedField used before gave.
+        "does_not_exist": serializers.SlugRelatedField.default_error_messages["does_not_exist"],
+        "invalid": serializers.SlugRelatedField.default_error_messages["invalid"],
+    }
+
+    def to_internal_value(self, data) -> Category:
+        if not isinstance(data, str | int) or isinstance(data, bool):
+            self.fail("invalid")
+        code = str(data).strip()
+        category = category_cache.active_subcategory(code)
+        if category is None:
+            self.fail("does_not_exist", slug_name="code", value=code)
+        return category
+
+    def to_representation(self, value: Category) -> str:
+        return value.code
+
+
 class IncidentReportInput(serializers.Serializer):
-    category = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Category.objects.filter(active=True, parent__isnull=False),
-    )
+    category = CategoryCodeField(help_text="An active category subclass, by code (0102 ...).")
     description = serializers.CharField(max_length=2000)
     lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
     lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
@@ -168,13 +203,18 @@ class IncidentListCreateApi(GenericAPIView):
             "application/json": InputSerializer,
             "multipart/form-data": InputSerializer,
         },
-        responses={201: IncidentDetailSerializer, **ERRORS},
+        responses={201: IncidentCreatedSerializer, **ERRORS},
+        description=(
+            "Report an incident. Answers 201 with its id, tracking number, state and `url` "
+            "(GET it for the detail: timeline, photos, actions)."
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = request.user
+        _load_role_codes(user)
         channel = data.get("channel") or _default_channel(user)
         if channel not in _allowed_channels(user):
             message = _("You may not report on this channel.")
@@ -193,9 +233,24 @@ class IncidentListCreateApi(GenericAPIView):
             use_photo_location=data.get("use_photo_location", False),
             external_id=data.get("external_id", ""),
         )
-        response = _detail(request, incident)
-        response.status_code = status.HTTP_201_CREATED
-        return response
+        # A small answer: the detail (visibility, 10-table query, timeline, actions) was ~70 %
+        # of the request's time and is one GET of `url` away (docs/performance.md).
+        return Response(incident_created_data(incident), status=status.HTTP_201_CREATED)
+
+
+_ROLE_CODES = routing.PreparedQuery(
+    lambda user_id: User.roles.through.objects.filter(user_id=user_id).values_list("role_id")
+)
+
+
+def _load_role_codes(user) -> None:
+    """Fill `user.role_codes` (a cached_property: the same set) with a query compiled once per
+    process: the ORM's many-to-many query cost a report more to build than to run."""
+    if not user.is_authenticated:
+        return
+    user = getattr(user, "_wrapped", user)  # the request's SimpleLazyObject, set up above
+    if "role_codes" not in user.__dict__:
+        user.__dict__["role_codes"] = {code for (code,) in _ROLE_CODES.rows(user.pk)}
 
 
 def _default_channel(user) -> str:
@@ -250,7 +305,11 @@ class FixOnSpotApi(APIView):
     @extend_schema(
         tags=TAGS,
         request={"multipart/form-data": InputSerializer},
-        responses={201: IncidentDetailSerializer, **ERRORS},
+        responses={201: IncidentCreatedSerializer, **ERRORS},
+        description=(
+            "Report an incident. Answers 201 with its id, tracking number, state and `url` "
+            "(GET it for the detail: timeline, photos, actions)."
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -651,9 +710,10 @@ class DispatchQueueApi(GenericAPIView):
     @extend_schema(tags=TAGS, responses={200: IncidentListSerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
         _require_queue_role(request.user)
-        queryset = selectors.dispatch_queue(request.user, request.query_params)
-        page = self.paginate_queryset(queryset)
-        data = IncidentListSerializer(page, many=True, context=_context(request)).data
+        # Narrow rows (selectors.QUEUE_COLUMNS), written like IncidentListSerializer.
+        queryset = selectors.dispatch_queue_values(request.user, request.query_params)
+        rows = selectors.queue_rows(self.paginate_queryset(queryset))
+        data = queue_rows_data(rows, staff=selectors.is_staff_viewer(request.user))
         return self.get_paginated_response(data)
 
 

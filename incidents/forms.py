@@ -419,10 +419,8 @@ class FixOnSpotForm(ResolveForm):
 def staff_select_choices(user: User | None, *, blank: str) -> list[tuple[str, str]]:
     if user is None:
         return [("", blank)]
-    return [("", blank)] + [
-        (str(person.pk), page_selectors.staff_label(person))
-        for person in page_selectors.staff_choices(user)
-    ]
+    # Kept per process until a user, a region or a role changes (page_selectors.staff_options).
+    return [("", blank), *page_selectors.staff_options(user)]
 
 
 class AssignVerifierForm(NoteForm):

@@ -8,9 +8,15 @@ incident and whether the mediation referral link applies.
 
 from __future__ import annotations
 
+import logging
+import threading
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -21,6 +27,7 @@ from incidents import policies
 from incidents.models import ACTIONS, Action, Category, Incident, IncidentState
 from incidents.selectors import is_staff_viewer
 
+logger = logging.getLogger(__name__)
 S = IncidentState
 STAFF_TARGET_ROLES = (RoleCode.GRID_WORKER, RoleCode.DISPATCHER, RoleCode.DEPARTMENT_HANDLER)
 MAX_CHOICES = 500
@@ -52,7 +59,6 @@ def staff_choices(user: User) -> QuerySet[User]:
     qs = (
         User.objects.filter(is_active=True, roles__code__in=STAFF_TARGET_ROLES)
         .select_related("scope_region")
-        .prefetch_related("roles")
         .distinct()
         .order_by("scope_region__code", "display_name", "username")
     )
@@ -235,3 +241,137 @@ def workload_region(user: User, code: str = "") -> Region | None:
         if own is not None:
             return own
     return regions.order_by("code").first()
+
+
+# --- the queue's pickers, kept per process ----------------------------------------------------
+# The queue page offers grid cells, communities and the people to assign to: 4-5 queries on
+# every load for lists that change a few times a month. Each process keeps them per user and
+# re-reads them when the shared token changes: saving or deleting a grid cell, a region or a
+# user, or changing a user's roles, publishes a new token (at once and again on commit;
+# incidents.apps). Checking it is one cache read; if the cache is down, the database is read.
+PICKERS_CACHE_KEY = "incidents:pickers:token"
+PICKERS_PER_PROCESS = 256  # entries (user × list); the largest, a city's, is ~70 KB
+_pickers_lock = threading.Lock()
+_pickers: dict = {"token": None, "by_user": {}}  # nosec B105 # a cache version, not a secret
+
+
+def _pickers_key() -> str:
+    # Per database: test processes running in parallel share a file cache, not a database.
+    return f"{PICKERS_CACHE_KEY}:{connection.settings_dict.get('NAME')}"
+
+
+def _pickers_token() -> str | None:
+    from django.core.cache import cache
+
+    try:
+        token = cache.get(_pickers_key())
+        if token is None:
+            token = uuid.uuid4().hex
+            if not cache.add(_pickers_key(), token, None):
+                token = cache.get(_pickers_key())
+        return token
+    except Exception:  # a cache outage must not stop the queue
+        logger.warning("pickers: shared cache unavailable; reading the database", exc_info=True)
+        return None
+
+
+def clear_pickers() -> None:
+    """Forget this process's copy (tests: a rolled-back transaction leaves no token change)."""
+    with _pickers_lock:
+        _pickers["token"] = None
+        _pickers["by_user"] = {}
+
+
+def pickers_changed(sender: Any = None, **kwargs: Any) -> None:
+    """post_save / post_delete / m2m_changed receiver (incidents.apps). A sign-in (which
+    only stamps last_login) changes nothing the pickers show."""
+    update_fields = kwargs.get("update_fields")
+    if update_fields and set(update_fields) <= {"last_login"}:
+        return
+    clear_pickers()
+    _publish_pickers()
+    # Once more when the transaction commits (another process may have rebuilt from the
+    # uncommitted state meanwhile); one message per transaction, however many rows it wrote.
+    if not any(
+        len(entry) > 1 and entry[1] is _publish_pickers
+        for entry in getattr(connection, "run_on_commit", [])
+    ):
+        transaction.on_commit(_publish_pickers)
+
+
+def _publish_pickers() -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.set(_pickers_key(), uuid.uuid4().hex, None)
+    except Exception:
+        logger.warning("pickers: could not publish the change to the shared cache")
+
+
+def cached_per_user(user: User, name: str, build: Callable[[], list]) -> list:
+    """build() for `user`, kept in this process until a grid cell, a region or a user changes
+    (the pickers' token above); other apps' pickers of regions use it too."""
+    return _cached_for(user, name, build)
+
+
+def _cached_for(user: User, name: str, build: Callable[[], list]) -> list:
+    token = _pickers_token()
+    if token is None:
+        return build()
+    with _pickers_lock:
+        if _pickers["token"] != token:
+            _pickers["token"] = token
+            _pickers["by_user"] = {}
+        entry = _pickers["by_user"].get((user.pk, name))
+    if entry is not None:
+        return entry
+    value = build()
+    with _pickers_lock:
+        if _pickers["token"] == token:
+            if len(_pickers["by_user"]) >= PICKERS_PER_PROCESS:
+                _pickers["by_user"] = {}
+            _pickers["by_user"][(user.pk, name)] = value
+    return value
+
+
+def staff_options(user: User) -> list[tuple[str, str]]:
+    """(id, label) of staff_choices(user), kept per process (see above)."""
+    return _cached_for(
+        user,
+        "staff",
+        lambda: [(str(person.pk), staff_label(person)) for person in staff_choices(user)],
+    )
+
+
+def cell_options(user: User) -> list[tuple[str, str]]:
+    """(code, name) of the grid cells the user may see (the queue's filter), by code."""
+    from grids.selectors import grid_cells_visible
+
+    def build() -> list[tuple[str, str]]:
+        cells = grid_cells_visible(user=user).select_related(None).order_by("code")
+        return list(cells.values_list("code", "name")[:MAX_CHOICES])
+
+    return _cached_for(user, "cells", build)
+
+
+def community_options(user: User) -> list[tuple[str, str]]:
+    """(code, name) of the regions whose workload the user may see (the queue's filter)."""
+
+    def build() -> list[tuple[str, str]]:
+        regions = workload_regions(user).order_by("code")
+        return list(regions.values_list("code", "name")[:MAX_CHOICES])
+
+    return _cached_for(user, "communities", build)
+
+
+def category_options(user: User) -> list[Category]:
+    """report_categories(user) from the per-process copy of the categories
+    (incidents.category_cache): active subclasses by large class and code."""
+    from incidents.category_cache import active_subcategories
+
+    categories = sorted(
+        active_subcategories().values(), key=lambda c: (c.parent.code if c.parent else "", c.code)
+    )
+    if not is_staff_viewer(user):
+        categories = [c for c in categories if not c.internal_only]
+    return categories

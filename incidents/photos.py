@@ -36,6 +36,9 @@ LONG_SIDE = 2560  # stored photos are scaled down to this long side
 THUMB_SIDE = 320
 JPEG_QUALITY = 85
 GPS_IFD = 0x8825
+# Pillow's own guard, for any code that opens an image: it warns past MAX_PIXELS and refuses
+# twice that before decoding (prepare_photo turns the warning into a refusal as well).
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.models import RoleCode, User
@@ -25,8 +26,10 @@ from grids.models import GridWorker, Region
 from incidents import policies, routing
 from incidents.models import (
     ACTIONS,
+    FINAL_STATES,
     Action,
     Category,
+    HandlingLevel,
     Incident,
     IncidentEvent,
     IncidentPhoto,
@@ -211,6 +214,191 @@ def dispatch_queue(user: User, filters: Any = None) -> QuerySet[Incident]:
     return qs.order_by(F("due_at").asc(nulls_last=True), "id")
 
 
+# --- the queue's narrow rows ------------------------------------------------------------------
+
+# The columns one queue row shows (HTML table and API list): one narrow query, no model
+# instances. 150 columns over 10 joined tables cost more to build and read than the database
+# takes to answer (docs/performance.md).
+QUEUE_COLUMNS = (
+    "id",
+    "tracking_number",
+    "description",
+    "state",
+    "urgent",
+    "channel",
+    "address",
+    "lat",
+    "lng",
+    "region_code",
+    "handling_level",
+    "handling_department",
+    "claimable",
+    "parked",
+    "extension_requested",
+    "escalation_level",
+    "reopen_count",
+    "due_at",
+    "created_at",
+    "category__code",
+    "category__name",
+    "category__name_en",
+    "grid_cell_id",
+    "grid_cell__code",
+    "grid_cell__name",
+    "region_id",
+    "region__name",
+    "handling_region_id",
+    "handling_region__name",
+    "assignee_id",
+    "assignee__display_name",
+    "assignee__username",
+)
+# Where the deadline that runs in each state is a working deadline (the rating window of
+# feedback_sent is not "overdue": it simply closes). Same rule as page_selectors.is_overdue.
+_WORKING_DEADLINE_STATES = frozenset(
+    {S.VERIFYING, S.VERIFIED, S.REOPENED, S.DISPATCHED, S.ACCEPTED, S.RESOLVED}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RowRef:
+    """A related row as the queue shows it (code and name)."""
+
+    code: str
+    name: str
+    display_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RowPerson:
+    id: int
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(slots=True)
+class QueueRow:
+    """One row of the dispatch queue, read by the table template and the queue API with the
+    same names as the Incident it stands for."""
+
+    pk: int
+    tracking_number: str
+    description: str
+    state: str
+    urgent: bool
+    channel: str
+    address: str
+    lat: float | None
+    lng: float | None
+    region_code: str
+    handling_level: str
+    handling_department: str
+    claimable: bool
+    parked: bool
+    extension_requested: bool
+    escalation_level: int
+    reopen_count: int
+    due_at: datetime | None
+    created_at: datetime
+    category: RowRef
+    grid_cell: RowRef | None
+    region: RowRef | None
+    handling_region: RowRef | None
+    assignee: RowPerson | None
+    is_open: bool
+    is_overdue: bool  # the page's flag (working deadline passed, not parked)
+    past_due: bool  # the API's `overdue` (open and past due_at)
+    # Filled by the page (incidents.views): the texts of the row.
+    url: str = ""
+    select_label: str = ""
+    deadline_text: str = ""
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def get_state_display(self) -> str:
+        return _label(IncidentState, self.state)
+
+    def get_handling_level_display(self) -> str:
+        return _label(HandlingLevel, self.handling_level)
+
+
+def _label(choices: Any, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def dispatch_queue_values(user: User, filters: Any = None) -> QuerySet:
+    """dispatch_queue as narrow rows (dicts of QUEUE_COLUMNS), for queue_rows()."""
+    return dispatch_queue(user, filters).select_related(None).values(*QUEUE_COLUMNS)
+
+
+def queue_rows(values: Any, *, now: datetime | None = None) -> list[QueueRow]:
+    """QueueRow objects from dispatch_queue_values() rows (a page of them)."""
+    now = now or timezone.now()
+    english = (get_language() or "").startswith("en")
+    final = FINAL_STATES
+    rows = []
+    for v in values:
+        state = v["state"]
+        due_at = v["due_at"]
+        name = v["category__name"]
+        if english and v["category__name_en"]:
+            name = v["category__name_en"]
+        is_open = state not in final
+        assignee = None
+        if v["assignee_id"] is not None:
+            assignee = RowPerson(
+                v["assignee_id"], v["assignee__display_name"] or v["assignee__username"]
+            )
+        rows.append(
+            QueueRow(
+                pk=v["id"],
+                tracking_number=v["tracking_number"],
+                description=v["description"],
+                state=state,
+                urgent=v["urgent"],
+                channel=v["channel"],
+                address=v["address"],
+                lat=v["lat"],
+                lng=v["lng"],
+                region_code=v["region_code"],
+                handling_level=v["handling_level"],
+                handling_department=v["handling_department"],
+                claimable=v["claimable"],
+                parked=v["parked"],
+                extension_requested=v["extension_requested"],
+                escalation_level=v["escalation_level"],
+                reopen_count=v["reopen_count"],
+                due_at=due_at,
+                created_at=v["created_at"],
+                category=RowRef(v["category__code"], v["category__name"], name),
+                grid_cell=RowRef(v["grid_cell__code"], v["grid_cell__name"])
+                if v["grid_cell_id"] is not None
+                else None,
+                region=RowRef("", v["region__name"]) if v["region_id"] is not None else None,
+                handling_region=RowRef("", v["handling_region__name"])
+                if v["handling_region_id"] is not None
+                else None,
+                assignee=assignee,
+                is_open=is_open,
+                is_overdue=bool(
+                    state in _WORKING_DEADLINE_STATES
+                    and due_at is not None
+                    and due_at < now
+                    and not v["parked"]
+                ),
+                past_due=bool(due_at and is_open and due_at < now),
+            )
+        )
+    return rows
+
+
 def overdue_board(user: User, *, now: datetime | None = None) -> QuerySet[Incident]:
     """Open incidents past their current deadline (verify, dispatch, resolve or check), most
     overdue first; parked ones are included and flagged by `parked`."""
@@ -239,24 +427,31 @@ class WorkerLoad:
         return self.to_verify + self.assigned + self.to_check
 
 
-def workload_per_worker(region: Region, *, now: datetime | None = None) -> list[WorkerLoad]:
+def workload_per_worker(
+    region: Region, *, now: datetime | None = None, with_cells: bool = True
+) -> list[WorkerLoad]:
     """Open work of every grid worker with a cell in `region` (busiest first). A constant
-    number of queries whatever the number of workers."""
+    number of queries whatever the number of workers (3; 2 without the workers' cell codes,
+    which the queue page's panel does not show)."""
     now = now or timezone.now()
-    workers = (
-        GridWorker.objects.filter(cells__community__code__startswith=region.prefix)
-        .select_related("user")
-        .prefetch_related("cells")
-        .distinct()
-    )
+    workers = GridWorker.objects.filter(cells__community__code__startswith=region.prefix)
     loads: dict[int, WorkerLoad] = {}
-    for worker in workers:
-        loads[worker.user_id] = WorkerLoad(
-            user_id=worker.user_id,
-            name=str(worker.user),
-            on_duty=worker.on_duty,
-            cells=sorted(cell.code for cell in worker.cells.all()),
-        )
+    if with_cells:
+        for worker in workers.select_related("user").prefetch_related("cells").distinct():
+            loads[worker.user_id] = WorkerLoad(
+                user_id=worker.user_id,
+                name=str(worker.user),
+                on_duty=worker.on_duty,
+                cells=sorted(cell.code for cell in worker.cells.all()),
+            )
+    else:  # the 4 columns shown (a street has ~120 workers)
+        rows = workers.values_list(
+            "user_id", "user__display_name", "user__username", "on_duty"
+        ).distinct()
+        for user_id, display_name, username, on_duty in rows:
+            loads[user_id] = WorkerLoad(
+                user_id=user_id, name=display_name or username, on_duty=on_duty, cells=[]
+            )
     ids = list(loads)
     if not ids:
         return []

@@ -3,7 +3,7 @@
 Each service runs in `transaction.atomic`, locks the incident row (`select_for_update`), checks
 scope (NotFoundError outside it), role (PermissionDeniedError) and state (ConflictError, against
 models.ACTIONS and policies.ready), applies the move, writes one IncidentEvent (the timeline),
-notifies in-app (core.services.notification_send, deduplicated per event) and enqueues the
+notifies in-app (one bulk INSERT, deduplicated per event by a unique key) and enqueues the
 follow-up Celery task on commit (setting `task_enqueued_at`, which the sweep watches).
 `actor=None` means the system (a Celery task); only system steps accept it.
 Photos are checked and re-encoded before the transaction (incidents.photos); files stored inside
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,7 +37,7 @@ from core.exceptions import (
     ValidationFailed,
 )
 from core.models import Notification
-from core.services import notification_send, sms_queue
+from core.services import sms_queue
 from grids.models import Region
 from incidents import patrols as patrol_helpers
 from incidents import policies, routing
@@ -175,18 +175,26 @@ def _notify(
 ) -> None:
     """Inbox messages in the portal's language; `key` deduplicates (a task run twice never
     notifies twice)."""
-    ids = [pk for pk in user_ids if pk]
+    ids = sorted({pk for pk in user_ids if pk})
     if not ids:
         return
     values = {"no": incident.tracking_number, **(params or {})}
     with translation.override(settings.LANGUAGE_CODE):
-        notification_send(
-            user_ids=ids,
-            title=str(title) % values,
-            body=(str(body) % values) if body else "",
-            url=url or _incident_url(incident),
-            dedupe_key=f"incident:{incident.pk}:{key}",
-        )
+        title_text = (str(title) % values)[:200]
+        body_text = (str(body) % values) if body else ""
+    dedupe_key = f"incident:{incident.pk}:{key}"
+    link = url or _incident_url(incident)
+    # One INSERT for everybody; the unique (user, dedupe_key) constraint drops repeats (what
+    # core.services.notification_send does with a query and a savepoint per user).
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user_id=pk, title=title_text, body=body_text, url=link, dedupe_key=dedupe_key
+            )
+            for pk in ids
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _event(
@@ -214,19 +222,41 @@ def _event(
 def _enqueue(incident: Incident, task_name: str) -> None:
     """Send the follow-up task after commit and record that it was sent (the sweep re-sends
     it if it leaves no trace)."""
-    from incidents import tasks
-
-    task = getattr(tasks, task_name)
     incident.task_enqueued_at = _now()
-    incident_id = incident.pk
-    transaction.on_commit(lambda: task.delay(incident_id))
+    _enqueue_on_commit(incident.pk, task_name)
 
 
-def _lock(incident_id: int) -> Incident:
-    incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
+def _lock(incident_id: int, *, with_region: bool = False) -> Incident:
+    qs = Incident.objects.select_for_update(of=("self",))
+    if with_region:  # the community, read in the same query (routing walks up from it)
+        qs = qs.select_related("region").defer("region__boundary")
+    incident = qs.filter(pk=incident_id).first()
     if incident is None:
         raise NotFoundError(_("Incident not found."))
     return incident
+
+
+def _use_cached_category(incident: Incident) -> None:
+    """The incident's category from the process's copy (incidents.category_cache) when it is
+    an active one: the system steps read its limits and levels without a query."""
+    from incidents.category_cache import active_subcategory_by_id
+
+    category = active_subcategory_by_id(incident.category_id)
+    if category is not None:
+        incident.category = category
+
+
+_HAS_GRID_WORKER_ROLE = routing.PreparedQuery(
+    lambda user_id: User.roles.through.objects.filter(
+        user_id=user_id, role_id=RoleCode.GRID_WORKER
+    ).values_list("user_id")[:1]
+)
+
+
+def _reporter_is_grid_worker(incident: Incident) -> bool:
+    if incident.reporter_id is None:
+        return False
+    return bool(_HAS_GRID_WORKER_ROLE.rows(incident.reporter_id))
 
 
 def _state_conflict(action: str, incident: Incident) -> ConflictError:
@@ -420,52 +450,40 @@ def _create_incident(
     clean: _CleanReport,
     *,
     actor: User | None,
+    tracking_number: str,
     external_id: str,
     saved: list[str],
     urgent: bool | None = None,
     resolve_by: datetime | None = None,
 ) -> Incident:
+    """INSERT the incident (with `task_enqueued_at` already set: its task is enqueued on commit
+    by the caller) and its report event. Runs inside the caller's transaction; a taken tracking
+    number raises IntegrityError (see _created_with_fresh_number)."""
     now = _now()
-    patrol_id = _open_patrol_id(actor, clean.channel)
-    for _attempt in range(6):
-        incident = Incident(
-            tracking_number=tracking_number_new(),
-            category=clean.category,
-            description=clean.description,
-            lat=clean.lat,
-            lng=clean.lng,
-            address=clean.address,
-            reporter=clean.reporter,
-            reporter_name=clean.reporter_name,
-            reporter_phone=clean.reporter_phone,
-            channel=clean.channel,
-            external_id=external_id,
-            # Known at once (the task locates again and picks the verifier): the region's staff
-            # see a new report in their queue straight away.
-            grid_cell_id=clean.location.cell_id,
-            region_id=clean.location.community_id,
-            region_code=clean.location.community_code or "",
-            urgent=clean.category.urgent if urgent is None else urgent,
-            external_due_at=resolve_by,
-            patrol_id=patrol_id,
-            state=S.REPORTED,
-            task_enqueued_at=now,
-        )
-        if Incident.objects.filter(tracking_number=incident.tracking_number).exists():
-            continue
-        try:
-            with transaction.atomic():
-                incident.save()
-            break
-        except IntegrityError:
-            if (
-                external_id
-                and Incident.objects.filter(channel=clean.channel, external_id=external_id).exists()
-            ):
-                raise
-            continue  # the rare collision of two fresh numbers: draw again
-    else:  # pragma: no cover - 6 collisions in a row among 10^12 numbers
-        raise ConflictError(_("Could not allocate a tracking number; try again."))
+    incident = Incident(
+        tracking_number=tracking_number,
+        category=clean.category,
+        description=clean.description,
+        lat=clean.lat,
+        lng=clean.lng,
+        address=clean.address,
+        reporter=clean.reporter,
+        reporter_name=clean.reporter_name,
+        reporter_phone=clean.reporter_phone,
+        channel=clean.channel,
+        external_id=external_id,
+        # Known at once (the task locates again and picks the verifier): the region's staff
+        # see a new report in their queue straight away.
+        grid_cell_id=clean.location.cell_id,
+        region_id=clean.location.community_id,
+        region_code=clean.location.community_code or "",
+        urgent=clean.category.urgent if urgent is None else urgent,
+        external_due_at=resolve_by,
+        patrol_id=_open_patrol_id(actor, clean.channel),
+        state=S.REPORTED,
+        task_enqueued_at=now,
+    )
+    incident.save(force_insert=True)
     event = _event(incident, actor=actor, action=A.REPORT, from_state="")
     save_photos(incident=incident, event=event, photos=clean.photos, saved=saved)
     if resolve_by is not None:
@@ -483,6 +501,38 @@ def _create_incident(
             data={"due_at": resolve_by.isoformat()},
         )
     return incident
+
+
+def _created_with_fresh_number(
+    create: Callable[[str, list[str]], Incident], *, channel: str, external_id: str
+) -> Incident:
+    """Run `create(tracking_number, saved_files)` in one transaction with a fresh random
+    number. No pre-check and no savepoint around the INSERT: the unique constraint decides,
+    and the rare collision of two numbers (31^8 of them) rolls the whole transaction back and
+    draws again. A concurrent duplicate of the same partner ticket (`external_id`) returns the
+    incident already filed. Files stored by a failed attempt are deleted."""
+    for _attempt in range(6):
+        number = tracking_number_new()
+        try:
+            with _files_removed_on_error() as saved, transaction.atomic():
+                return create(number, saved)
+        except IntegrityError:
+            if external_id:
+                existing = Incident.objects.filter(channel=channel, external_id=external_id).first()
+                if existing is not None:
+                    return existing
+            if not Incident.objects.filter(tracking_number=number).exists():
+                raise  # not a collision of numbers: a real error
+    # pragma: no cover - 6 collisions in a row among 8.5 * 10^11 numbers
+    raise ConflictError(_("Could not allocate a tracking number; try again."))
+
+
+def _enqueue_on_commit(incident_id: int, task_name: str) -> None:
+    """Send the follow-up task after commit (the caller has set `task_enqueued_at`)."""
+    from incidents import tasks
+
+    task = getattr(tasks, task_name)
+    transaction.on_commit(lambda: task.delay(incident_id))
 
 
 def _clean_partner_terms(
@@ -555,43 +605,43 @@ def incident_report(
         photos=photos,
         use_photo_location=use_photo_location,
     )
-    try:
-        with _files_removed_on_error() as saved, transaction.atomic():
-            incident = _create_incident(
-                clean,
-                actor=actor,
-                external_id=external_id,
-                saved=saved,
-                urgent=urgent,
-                resolve_by=resolve_by,
-            )
-            _enqueue(incident, "locate_and_assign")
-            incident.save(update_fields=["task_enqueued_at"])
-    except IntegrityError:
-        if external_id:  # a concurrent duplicate of the same ticket: return the one filed
-            existing = Incident.objects.filter(channel=channel, external_id=external_id).first()
-            if existing is not None:
-                return existing
-        raise
-    return incident
+
+    def create(tracking_number: str, saved: list[str]) -> Incident:
+        incident = _create_incident(
+            clean,
+            actor=actor,
+            tracking_number=tracking_number,
+            external_id=external_id,
+            saved=saved,
+            urgent=urgent,
+            resolve_by=resolve_by,
+        )
+        # task_enqueued_at was set by the INSERT: no second UPDATE for it.
+        _enqueue_on_commit(incident.pk, "locate_and_assign")
+        return incident
+
+    return _created_with_fresh_number(create, channel=channel, external_id=external_id)
 
 
 # --- verification -----------------------------------------------------------------------------
 
 
-def incident_start_verification(*, incident_id: int) -> Incident:
+def incident_start_verification(*, incident_id: int, route_now: bool = False) -> Incident:
     """System step after a report (tasks.locate_and_assign): locate the grid cell and
     community, choose the verifier, set the verify deadline, notify the verifier.
 
-    A grid worker's own report is verified at once (and routing is enqueued). Idempotent: an
-    incident no longer `reported` is returned unchanged.
+    A grid worker's own report is verified at once and routing is enqueued — or, with
+    `route_now` (what the task asks), routed by the rules in the same transaction: one lock,
+    one UPDATE, no second trip through the broker; the timeline still shows both steps.
+    Idempotent: an incident no longer `reported` is returned unchanged.
     """
     from grids.locator import locate
 
     with transaction.atomic():
-        incident = _lock(incident_id)
+        incident = _lock(incident_id, with_region=route_now)
         if incident.state != S.REPORTED:
             return incident
+        _use_cached_category(incident)
         now = _now()
         location = locate(incident.lat, incident.lng)
         if location.inside:
@@ -607,15 +657,15 @@ def incident_start_verification(*, incident_id: int) -> Incident:
             "community": location.community_code,
             "inside": location.inside,
         }
-        reporter = incident.reporter
-        if reporter is not None and reporter.has_role(RoleCode.GRID_WORKER):
+        if _reporter_is_grid_worker(incident):
             previous = _move(incident, A.START_VERIFICATION, S.VERIFIED)
-            incident.verifier = reporter
+            incident.verifier_id = incident.reporter_id
             incident.verified_at = now
             incident.dispatch_due_at = add_limit(now, _limit(incident.category, "dispatch_within"))
             _set_due(incident, incident.dispatch_due_at, start=now)
-            _enqueue(incident, "route")
-            incident.save()
+            if not route_now:
+                _enqueue(incident, "route")
+                incident.save()
             _event(
                 incident,
                 actor=None,
@@ -624,6 +674,11 @@ def incident_start_verification(*, incident_id: int) -> Incident:
                 note=_say(gettext_lazy("Reported by a grid worker: verified at once.")),
                 data=data,
             )
+            if route_now:  # what incident_route does, without a second lock and UPDATE
+                target = routing.route(incident)
+                _apply_dispatch(
+                    incident, target, actor=None, action=A.DISPATCH, data={"by_rules": True}
+                )
             return incident
         previous = _move(incident, A.START_VERIFICATION, S.VERIFYING)
         incident.verifier_id = routing.choose_verifier(incident)
@@ -946,6 +1001,18 @@ def _target_user_ids(incident: Incident) -> list[int]:
     return routing.unit_member_ids(incident)
 
 
+def _asked_nearest_dispatchers(incident: Incident) -> bool:
+    """Whether _target_user_ids already asked routing.nearest_dispatcher_ids for the
+    incident's own community (a unit at the community level): no need to ask again."""
+    return bool(
+        not incident.assignee_id
+        and not incident.claimable
+        and incident.handling_level not in (HandlingLevel.GRID, HandlingLevel.DEPARTMENT)
+        and incident.handling_region_id is not None
+        and incident.handling_region_id == incident.region_id
+    )
+
+
 def _apply_dispatch(
     incident: Incident,
     target: DispatchTarget,
@@ -996,8 +1063,13 @@ def _apply_dispatch(
         if target.claimable
         else gettext_lazy("Incident %(no)s was sent to you")
     )
+    recipients = _target_user_ids(incident)
+    if not recipients and not _asked_nearest_dispatchers(incident):
+        # A unit with nobody in it yet: its dispatchers must know, or the task waits unseen.
+        recipients = routing.nearest_dispatcher_ids(incident.region)
+        title = gettext_lazy("Incident %(no)s was sent to a unit with nobody to receive it")
     _notify(
-        _target_user_ids(incident),
+        recipients,
         incident,
         key=f"e{event.pk}",
         title=title,
@@ -1044,10 +1116,11 @@ def incident_route(*, incident_id: int) -> Incident:
     task pending, or a reopened one (back to whoever had it). Idempotent: anything else is
     returned unchanged."""
     with transaction.atomic():
-        incident = _lock(incident_id)
+        incident = _lock(incident_id, with_region=True)
         pending = incident.state == S.VERIFIED and incident.task_enqueued_at is not None
         if not (pending or incident.state == S.REOPENED):
             return incident
+        _use_cached_category(incident)
         target = routing.route(incident)
         _apply_dispatch(incident, target, actor=None, action=A.DISPATCH, data={"by_rules": True})
         return incident
@@ -1771,11 +1844,16 @@ def incident_fix_on_spot(
         message = _("This place is outside your grid.")
         raise ValidationFailed(message, extra={"location": [message]})
     evidence, clean.photos = clean.photos, []
-    with _files_removed_on_error() as saved, transaction.atomic():
-        incident = _create_incident(clean, actor=actor, external_id="", saved=saved)
+
+    def create(tracking_number: str, saved: list[str]) -> Incident:
+        incident = _create_incident(
+            clean, actor=actor, tracking_number=tracking_number, external_id="", saved=saved
+        )
         event = _fixed_on_spot(incident, actor=actor, result=result)
         save_photos(incident=incident, event=event, photos=evidence, saved=saved)
         return incident
+
+    return _created_with_fresh_number(create, channel=Channel.PATROL, external_id="")
 
 
 def _fixed_on_spot(incident: Incident, *, actor: User, result: str) -> IncidentEvent:
@@ -1815,6 +1893,7 @@ def incident_mediation_referred(
         previous = _move(incident, A.REFER_TO_MEDIATION, S.MEDIATING)
         incident.mediation_case_id = case_id
         incident.mediation_room_name = (room_name or "")[:128]
+        incident.claimable = False  # out of the claim pool while it waits (state machine test)
         incident.task_enqueued_at = None
         _set_due(incident, None, start=now)
         incident.save()
@@ -1921,9 +2000,16 @@ def _locked_batch(qs):
 
 def incidents_re_enqueue_stuck(*, now: datetime | None = None) -> int:
     """Re-send the task of incidents whose task left no trace (the state did not move for
-    settings.INCIDENT_TASK_STUCK_MINUTES after it was enqueued)."""
+    settings.INCIDENT_TASK_STUCK_MINUTES after it was enqueued). While many tasks wait in the
+    broker's queue (a backlog after an outage), an old task may just be waiting: then only
+    those never sent (tasks.NOT_SENT) go, so a backlog is not sent twice."""
+    from governance.celery import queue_backlog
+    from incidents.tasks import NOT_SENT
+
     now = now or _now()
     cutoff = now - timedelta(minutes=settings.INCIDENT_TASK_STUCK_MINUTES)
+    if queue_backlog() > settings.INCIDENT_REDRIVE_MAX_BACKLOG:
+        cutoff = NOT_SENT
     with transaction.atomic():
         rows = list(
             _locked_batch(

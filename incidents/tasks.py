@@ -9,16 +9,39 @@ in database columns; nothing is scheduled as a broker ETA.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from core.exceptions import ApplicationError
+from governance.celery import GridGovTask
 
 logger = logging.getLogger(__name__)
 
+# task_enqueued_at of an incident whose task could not be sent (the broker was down): the oldest
+# possible, so the next re-drive (beat, every INCIDENT_REDRIVE_SECONDS) sends it first.
+NOT_SENT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class IncidentTask(GridGovTask):
+    """An incident task (first argument: the incident id). If it cannot be sent, the report
+    stays stored (the request still succeeds) and the incident is marked for the re-drive."""
+
+    def publish_failed(self, args: tuple, kwargs: dict) -> None:
+        incident_id = args[0] if args else kwargs.get("incident_id")
+        if incident_id is None:
+            return
+        from incidents.models import Incident
+
+        Incident.objects.filter(pk=incident_id, task_enqueued_at__isnull=False).update(
+            task_enqueued_at=NOT_SENT
+        )
+
+
 TRANSIENT = (OperationalError, InterfaceError)
 RETRY = {
+    "base": IncidentTask,
     "bind": False,
     "ignore_result": True,
     "acks_late": True,
@@ -42,10 +65,10 @@ def _quietly(step, incident_id: int, **kwargs) -> None:
 @shared_task(name="incidents.tasks.locate_and_assign", **RETRY)
 def locate_and_assign(incident_id: int) -> None:
     """After a report: locate the cell, choose the verifier (or verify a grid worker's own
-    report at once and route it)."""
+    report at once and route it in the same transaction: no second trip through the broker)."""
     from incidents.services import incident_start_verification
 
-    _quietly(incident_start_verification, incident_id)
+    _quietly(incident_start_verification, incident_id, route_now=True)
 
 
 @shared_task(name="incidents.tasks.route", **RETRY)
@@ -91,3 +114,12 @@ def sweep_deadlines() -> dict:
     if any(asdict(result).values()):
         logger.info("incident sweep: %s", asdict(result))
     return asdict(result)
+
+
+@shared_task(name="incidents.tasks.redrive", **RETRY)
+def redrive() -> int:
+    """Beat, every INCIDENT_REDRIVE_SECONDS: re-send the tasks of incidents whose task was not
+    sent (broker down) or left no trace (lost by the broker or a killed worker)."""
+    from incidents.services import incidents_re_enqueue_stuck
+
+    return incidents_re_enqueue_stuck()

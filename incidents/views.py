@@ -10,7 +10,6 @@ forbidden move (403) on the page as it is, an incident out of scope is a 404.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,20 +19,25 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.forms.utils import flatatt
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import ROLES_SEEING_CONTACTS, RoleCode, User
+from audit.services import record_unmasked
 from core.exceptions import (
     ApplicationError,
     ConflictError,
@@ -42,6 +46,7 @@ from core.exceptions import (
     ValidationFailed,
 )
 from core.masking import mask_phone
+from core.ratelimit import Limit, client_ip, rate_hit, with_retry_after
 from incidents import page_selectors, selectors, services
 from incidents import patrols as patrol_helpers
 from incidents.filters import IncidentFilter
@@ -89,25 +94,13 @@ SESSION_REPORTED = "incidents_reported"
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _client_key(request: HttpRequest) -> str:
-    # Behind a reverse proxy REMOTE_ADDR is the proxy: settings.INCIDENT_CLIENT_IP_META names
-    # the header it sets (e.g. "HTTP_X_REAL_IP"). The address is hashed: the cache never holds
-    # it in clear.
-    meta = getattr(settings, "INCIDENT_CLIENT_IP_META", "REMOTE_ADDR")
-    address = (request.META.get(meta) or request.META.get("REMOTE_ADDR") or "unknown").split(",")[0]
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32]
-
-
-def _over_limit(request: HttpRequest, *, scope: str, limit: int, window: int) -> bool:
-    """Count one more attempt from this client in `window` seconds; True past `limit`."""
-    key = f"incidents:{scope}:{_client_key(request)}"
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count > limit
+def _over_limit(request: HttpRequest, *, scope: str, limit: int, window: int) -> Limit:
+    """Count one more attempt from this client in `window` seconds (core.ratelimit); limited
+    past `limit`. Behind a reverse proxy REMOTE_ADDR is the proxy: settings.
+    INCIDENT_CLIENT_IP_META (or CLIENT_IP_META) names the header it sets."""
+    meta = getattr(settings, "INCIDENT_CLIENT_IP_META", None)
+    address = (request.META.get(meta) or "").split(",")[0].strip() if meta else ""
+    return rate_hit(f"incidents:{scope}", address or client_ip(request), f"{limit}/{window}s")
 
 
 def _incident_or_404(user: User, pk: int) -> Incident:
@@ -188,10 +181,18 @@ def report(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         limit = getattr(settings, "INCIDENT_PUBLIC_REPORTS_PER_HOUR", PUBLIC_REPORTS_PER_HOUR)
-        if user is None and _over_limit(request, scope="report", limit=limit, window=3600):
+        over = (
+            _over_limit(request, scope="report", limit=limit, window=3600) if user is None else None
+        )
+        if over is not None and over.limited:
             form.is_valid()
             form.add_error(None, _("Too many reports from this connection. Try again later."))
-            status = 429
+            response = render(
+                request,
+                "incidents/report.html",
+                {"form": form, "anonymous": True, "fix_on_spot": False, **_map_context()},
+            )
+            return with_retry_after(response, over)
         elif form.is_valid():
             try:
                 incident = services.incident_report(actor=user, **form.service_kwargs())
@@ -299,10 +300,11 @@ def track(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = TrackForm(request.POST)
         limit = getattr(settings, "INCIDENT_TRACK_TRIES_PER_10_MINUTES", TRACK_TRIES_PER_10_MINUTES)
-        if _over_limit(request, scope="track", limit=limit, window=600):
+        over = _over_limit(request, scope="track", limit=limit, window=600)
+        if over.limited:
             form.is_valid()
             form.add_error(None, _("Too many tries from this connection. Try again later."))
-            return render(request, "incidents/track.html", {"form": form}, status=429)
+            return with_retry_after(render(request, "incidents/track.html", {"form": form}), over)
         if form.is_valid():
             no, last4 = form.cleaned_data["no"], form.cleaned_data["phone_last4"]
             try:
@@ -424,58 +426,123 @@ def _queue_filters(request: HttpRequest) -> QueryDict:
     return params
 
 
+class _QuickSelect(forms.Select):
+    """A single Select written in Python: the same HTML as Django's widget templates, without
+    a template include per option (the queue's pickers have up to 500 options)."""
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> str:
+        chosen = set(self.format_value(value))
+        parts = [
+            format_html('<select name="{}"{}>', name, flatatt(self.build_attrs(self.attrs, attrs)))
+        ]
+        for option, label in self.choices:
+            option = "" if option is None else str(option)
+            selected = option in chosen
+            if selected:  # like Django's Select: the first match only
+                chosen.discard(option)
+            template = (
+                '\n  <option value="{}" selected>{}</option>\n'
+                if selected
+                else '\n  <option value="{}">{}</option>\n'
+            )
+            parts.append(format_html(template, option, label))
+        parts.append("\n</select>")
+        # Every part went through format_html.
+        return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703
+
+
+def _queue_filter_html(params: QueryDict, user: User) -> str:
+    """The filter box's fields. For the default view (open incidents: what a dispatcher
+    opens) rendered once per user and language and kept with the pickers it shows
+    (page_selectors.cached_per_user: a changed cell, region, user or role renders it again);
+    other queries (searches, one-off filters) are rendered each time, so the process keeps a
+    bounded number of them."""
+
+    def build() -> str:
+        return render_to_string(
+            "incidents/_queue_filters.html", {"filter_form": _queue_filter_form(params, user)}
+        )
+
+    query = params.urlencode()
+    if query != "open=true":
+        return build()
+    return page_selectors.cached_per_user(user, f"filter-html|{get_language()}|{query}", build)
+
+
 def _queue_filter_form(params: QueryDict, user: User) -> Any:
     """The engine's FilterSet form, with pickers instead of code boxes (presentation only:
     the values stay the codes the FilterSet expects)."""
-    from grids.selectors import grid_cells_visible
-
     form = IncidentFilter(params, queryset=Incident.objects.none()).form
     anything = [("", _("All"))]
-    categories = page_selectors.report_categories(user)
+    # The pickers are kept per process until a category, cell, region or user changes.
+    categories = page_selectors.category_options(user)
     large = {c.parent.code: c.parent.display_name for c in categories if c.parent}
-    form.fields["category"].widget = forms.Select(
+    form.fields["category"].widget = _QuickSelect(
         choices=anything
         + [(code, name) for code, name in sorted(large.items())]
         + [(c.code, f"· {c.display_name}") for c in categories]
     )
-    cells = grid_cells_visible(user=user).order_by("code")[: page_selectors.MAX_CHOICES]
-    form.fields["grid_cell"].widget = forms.Select(
-        choices=anything + [(cell.code, cell.name) for cell in cells]
+    form.fields["grid_cell"].widget = _QuickSelect(
+        choices=anything + page_selectors.cell_options(user)
     )
-    regions = page_selectors.workload_regions(user).order_by("code")[: page_selectors.MAX_CHOICES]
-    form.fields["community"].widget = forms.Select(
-        choices=anything + [(region.code, region.name) for region in regions]
+    form.fields["community"].widget = _QuickSelect(
+        choices=anything + page_selectors.community_options(user)
     )
     for name in ("reported_from", "reported_to"):
         form.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     return form
 
 
-def _queue_page(request: HttpRequest) -> dict:
+_URL_SENTINEL = 987654321
+
+
+def _queue_row_texts(rows: list[selectors.QueueRow], now: Any) -> list[selectors.QueueRow]:
+    """The per-row texts of the table, computed once per page (the same words the shared
+    _state/_deadline includes say, without an include and a URL lookup per row)."""
+    url = reverse("incidents:detail", args=[_URL_SENTINEL])
+    select = _("Select %(no)s")
+    overdue = _("overdue by %(late)s")
+    left = _("%(left)s left")
+    for row in rows:
+        row.url = url.replace(str(_URL_SENTINEL), str(row.pk))
+        row.select_label = select % {"no": row.tracking_number}
+        if row.due_at is not None:
+            if row.is_overdue:
+                row.deadline_text = overdue % {"late": timesince(row.due_at, now)}
+            else:
+                row.deadline_text = left % {"left": timeuntil(row.due_at, now)}
+    return rows
+
+
+def _queue_page(request: HttpRequest, *, with_form: bool = True) -> dict:
+    """The queue's rows (narrow rows: selectors.queue_rows) and, for the full page, the filter
+    form (the htmx rows partial does not show it)."""
     user = request.user
     params = _queue_filters(request)
     error = ""
     try:
-        queryset = selectors.dispatch_queue(user, params)
+        queryset = selectors.dispatch_queue_values(user, params)
     except ValidationFailed as exc:
         error = exc.message
-        queryset = Incident.objects.none()
+        queryset = Incident.objects.none().values(*selectors.QUEUE_COLUMNS)
     paginator = Paginator(queryset, QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     now = timezone.now()
     query = params.urlencode()
     if request.GET.get("page"):
         query = f"{query}&page={page.number}" if query else f"page={page.number}"
-    return {
+    context = {
         "page": page,
-        "rows": _mark_overdue(page.object_list, now),
+        "rows": _queue_row_texts(selectors.queue_rows(page.object_list, now=now), now),
         "filter_error": error,
-        "filter_form": _queue_filter_form(params, user),
         "query": query,
         "filter_query": params.urlencode(),
         "now": now,
         "refresh_seconds": QUEUE_REFRESH_SECONDS,
     }
+    if with_form:
+        context["filter_html"] = _queue_filter_html(params, user)
+    return context
 
 
 @login_required
@@ -490,7 +557,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "bulk_form": BulkAssignForm(user=user),
             "workload_region": region,
-            "workload": selectors.workload_per_worker(region) if region else [],
+            "workload": selectors.workload_per_worker(region, with_cells=False) if region else [],
         }
     )
     return render(request, "incidents/queue.html", context)
@@ -501,7 +568,10 @@ def queue(request: HttpRequest) -> HttpResponse:
 def queue_rows(request: HttpRequest) -> HttpResponse:
     """The queue's table rows only (htmx polls this)."""
     _require_queue_role(request.user)
-    return render(request, "incidents/_queue_rows.html", _queue_page(request))
+    # Rendered without the request: the rows use no context processor (menu, badge queries).
+    return HttpResponse(
+        render_to_string("incidents/_queue_rows.html", _queue_page(request, with_form=False))
+    )
 
 
 @login_required
@@ -872,6 +942,8 @@ def _render_detail(
         incident.reporter.phone if incident.reporter_id and incident.reporter.phone else ""
     )
     own = incident.reporter_id == user.pk
+    if phone and not own and _sees_contacts(user):
+        record_unmasked(user, incident, ["reporter_phone"])  # PIPL audit trail
     cell = incident.grid_cell
     map_data = {
         "lat": incident.lat,

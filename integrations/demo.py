@@ -11,9 +11,9 @@ from integrations.models import ApiKey, KeyScope, Partner, ServiceAttribute
 
 DEMO_PARTNER_CODE = "demo12345"
 DEMO_KEY_PREFIX = "demo2026"
-DEMO_KEY_SECRET = "GridGov-Demo-Key-Not-For-Production"  # noqa: S105 - public demo value
+DEMO_KEY_SECRET = "GridGov-Demo-Key-Not-For-Production"  # noqa: S105 - public demo value  # nosec B105
 DEMO_API_KEY = f"gg_{DEMO_KEY_PREFIX}_{DEMO_KEY_SECRET}"
-DEMO_HMAC_SECRET = "gridgov-demo-hmac-secret-not-for-production"  # noqa: S105 - public demo value
+DEMO_HMAC_SECRET = "gridgov-demo-hmac-secret-not-for-production"  # noqa: S105 - public demo value  # nosec B105
 
 DEMO_ATTRIBUTES = [
     {

@@ -199,9 +199,12 @@ def _request_list(request: HttpRequest, fmt: str, params: Any) -> HttpResponse:
         end=_moment(params, "end_date"),
         statuses=statuses,
     )
-    incidents = selectors.open311_requests(filters)
-    absolute = request.build_absolute_uri
-    data = [open311.request_entry(incident, absolute=absolute) for incident in incidents]
+    if conf.open311_publish_photos():  # media_url may be one of our photos: the instances
+        incidents = selectors.open311_requests(filters)
+        absolute = request.build_absolute_uri
+        data = [open311.request_entry(incident, absolute=absolute) for incident in incidents]
+    else:  # plain values, up to 1,000 of them (docs/performance.md)
+        data = open311.request_entries(selectors.open311_request_rows(filters))
     return open311.render(data, fmt, root="service_requests")
 
 

@@ -19,6 +19,7 @@ import http.client
 import ipaddress
 import json
 import logging
+import random
 import re
 import secrets
 import socket
@@ -727,9 +728,62 @@ def webhook_deliveries_for_event(*, event: IncidentEvent, incident: Incident | N
     return len(rows)
 
 
+WEBHOOKS_ACTIVE_KEY = "integrations:webhooks:active"
+WEBHOOKS_ACTIVE_SECONDS = 60
+
+
+def _webhooks_active_key() -> str:
+    # Per database: test processes running in parallel share a file cache, not a database.
+    from django.db import connection
+
+    return f"{WEBHOOKS_ACTIVE_KEY}:{connection.settings_dict.get('NAME')}"
+
+
+def webhooks_active() -> bool:
+    """Whether any active subscription of an active partner exists, from the shared cache
+    (one cache read instead of a savepoint and a query on every state change). Saving or
+    deleting a subscription or a partner clears it (integrations.signals), now and on commit;
+    it also expires after a minute, and the sweep's webhooks_catch_up adds what a stale answer
+    missed. A cache outage answers True (the database decides)."""
+    from django.core.cache import cache
+
+    key = _webhooks_active_key()
+    try:
+        active = cache.get(key)
+    except Exception:
+        logger.warning("integrations: cache unavailable; reading subscriptions", exc_info=True)
+        return True
+    if active is None:
+        active = WebhookSubscription.objects.filter(active=True, partner__active=True).exists()
+        try:
+            cache.set(key, active, WEBHOOKS_ACTIVE_SECONDS)
+        except Exception:
+            logger.warning("integrations: could not cache the subscription flag")
+    return bool(active)
+
+
+def webhooks_active_forget() -> None:
+    """A subscription or partner changed: drop the cached flag now and after commit."""
+    from django.core.cache import cache
+
+    key = _webhooks_active_key()
+
+    def forget() -> None:
+        try:
+            cache.delete(key)
+        except Exception:
+            logger.warning("integrations: could not clear the subscription flag")
+
+    forget()
+    transaction.on_commit(forget)
+
+
 def webhook_offer(*, event: IncidentEvent, incident: Incident | None = None) -> int:
     """webhook_deliveries_for_event in a savepoint: a database error is logged, never raised,
-    so the move it follows (the engine's, or an intake) never fails because of a webhook."""
+    so the move it follows (the engine's, or an intake) never fails because of a webhook.
+    Nothing at all (no savepoint, no query) while no partner subscribes (webhooks_active)."""
+    if not webhooks_active():
+        return 0
     try:
         with transaction.atomic():
             return webhook_deliveries_for_event(event=event, incident=incident)
@@ -865,6 +919,13 @@ def retry_delay_seconds(attempts: int) -> float:
     return min(base * (2 ** max(0, attempts - 1)), conf.webhook_retry_max_seconds())
 
 
+def retry_delay_jittered(attempts: int) -> float:
+    """The backoff step drawn between half and all of it (jitter): streams that failed together
+    (a partner down for minutes) do not all come back at the same second."""
+    step = retry_delay_seconds(attempts)
+    return round(random.uniform(step / 2, step), 1)  # nosec B311 # spreading load, not secrecy
+
+
 @dataclass(frozen=True)
 class _Claim:
     delivery_id: int
@@ -889,7 +950,7 @@ def _claim_head(subscription_id: int, incident_id: int, now: datetime) -> _Claim
     """Lease the oldest pending delivery of the pair if it is due. Returns the claim, the time
     it will be due (nothing to send yet), or None (nothing pending, or somebody is sending)."""
     with transaction.atomic():
-        head = (
+        pending = (
             WebhookDelivery.objects.select_for_update(of=("self",))
             .select_related("subscription__partner", "event", "incident__category")
             .filter(
@@ -898,8 +959,8 @@ def _claim_head(subscription_id: int, incident_id: int, now: datetime) -> _Claim
                 status=WebhookDelivery.Status.PENDING,
             )
             .order_by("event_id", "pk")
-            .first()
         )
+        head = pending.first()
         if head is None:
             return None
         subscription = head.subscription
@@ -939,7 +1000,7 @@ def _record_result(claim: _Claim, result: PostResult, now: datetime) -> tuple[st
         else:
             subscription.failures_in_a_row += 1
             subscription.paused_until = now + timedelta(
-                seconds=retry_delay_seconds(subscription.failures_in_a_row)
+                seconds=retry_delay_jittered(subscription.failures_in_a_row)
             )
         subscription.save(update_fields=["failures_in_a_row", "paused_until"])
         delivery.leased_until = None
@@ -951,8 +1012,12 @@ def _record_result(claim: _Claim, result: PostResult, now: datetime) -> tuple[st
             delivery.last_error = ""
         else:
             delivery.last_error = result.error[:500]
-            delay = retry_delay_seconds(delivery.attempts)
-            if now + timedelta(seconds=delay) > delivery.give_up_at:
+            delay = retry_delay_jittered(delivery.attempts)
+            # Given up when even the full step would end past the retry window.
+            if (
+                now + timedelta(seconds=retry_delay_seconds(delivery.attempts))
+                > delivery.give_up_at
+            ):
                 delivery.status = WebhookDelivery.Status.FAILED
             else:
                 delivery.next_attempt_at = now + timedelta(seconds=delay)

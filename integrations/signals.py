@@ -9,10 +9,11 @@ back to a savepoint. Bulk writes send no signal: the sweep (tasks.sweep) catches
 
 import logging
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from incidents.models import IncidentEvent
+from integrations.models import Partner, WebhookSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -24,3 +25,14 @@ def incident_event_saved(sender, instance: IncidentEvent, created: bool, raw: bo
     from integrations.services import webhook_offer
 
     webhook_offer(event=instance)
+
+
+@receiver(post_save, sender=WebhookSubscription, dispatch_uid="integrations_subscription_saved")
+@receiver(post_delete, sender=WebhookSubscription, dispatch_uid="integrations_subscription_gone")
+@receiver(post_save, sender=Partner, dispatch_uid="integrations_partner_saved")
+@receiver(post_delete, sender=Partner, dispatch_uid="integrations_partner_gone")
+def subscriptions_changed(sender, **kw):
+    """The engine skips webhooks while nobody subscribes (services.webhooks_active, cached)."""
+    from integrations.services import webhooks_active_forget
+
+    webhooks_active_forget()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import ROLES_SEEING_CONTACTS, mainland_mobile_validator
+from core.crypto import EncryptedCharField
 from core.masking import mask_id_number, mask_phone
 from core.models import TimelineEvent, TimeStampedModel
 
@@ -394,8 +395,9 @@ class CaseParty(models.Model):
     )
     role = models.CharField(pgettext_lazy("mediation", "role"), max_length=16, choices=Role.choices)
     name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
-    id_number = models.CharField(
-        _("ID number"), max_length=18, blank=True, validators=[id_number_validator]
+    # Encrypted at rest (core.crypto); shown through id_number_for (masked unless allowed).
+    id_number = EncryptedCharField(
+        _("ID number"), max_length=255, blank=True, validators=[id_number_validator]
     )
     phone = models.CharField(
         _("phone"), max_length=11, blank=True, validators=[mainland_mobile_validator]
@@ -424,11 +426,23 @@ class CaseParty(models.Model):
             self.user_id is not None and getattr(viewer, "pk", None) == self.user_id
         )
 
+    def _shown_in_full(self, viewer, field: str, value: str) -> str:
+        """The full value; an audit event when someone other than the party sees it."""
+        if value and not (self.user_id is not None and getattr(viewer, "pk", None) == self.user_id):
+            from audit.services import record_unmasked
+
+            record_unmasked(viewer, self, [field], case_id=self.case_id)
+        return value
+
     def phone_for(self, viewer) -> str:
-        return self.phone if self._sees_in_full(viewer) else mask_phone(self.phone)
+        if self._sees_in_full(viewer):
+            return self._shown_in_full(viewer, "phone", self.phone)
+        return mask_phone(self.phone)
 
     def id_number_for(self, viewer) -> str:
-        return self.id_number if self._sees_in_full(viewer) else mask_id_number(self.id_number)
+        if self._sees_in_full(viewer):
+            return self._shown_in_full(viewer, "id_number", self.id_number)
+        return mask_id_number(self.id_number)
 
 
 class MediationSession(TimeStampedModel):

@@ -55,6 +55,15 @@ class PetitionListOutput(serializers.Serializer):
     )
 
 
+class PetitionPageOutput(serializers.Serializer):
+    """One page of the list (PageNumberPagination)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PetitionListOutput(many=True)
+
+
 class PetitionPetitionerOutput(serializers.Serializer):
     name = serializers.CharField()
     id_number = serializers.CharField(
@@ -169,8 +178,9 @@ class PetitionListCreateApi(APIView):
             OpenApiParameter("level", str, enum=PetitionLevel.values),
             OpenApiParameter("overdue", bool),
             OpenApiParameter("backlog", bool),
+            OpenApiParameter("page", int),
         ],
-        responses=PetitionListOutput(many=True),
+        responses=PetitionPageOutput,
     )
     def get(self, request: Request) -> Response:
         """Petitions the user may see: officers and supervisors their region's, anybody else

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from accounts.models import User
+from core.spreadsheets import formula_safe
 from petitions import selectors
 
 
@@ -25,6 +26,15 @@ def _percent(rate: dict) -> str:
 def petitions_xlsx(
     *, user: User, date_from: date | None = None, date_to: date | None = None
 ) -> bytes:
+    from audit.models import AuditKind
+    from audit.services import record
+
+    record(
+        AuditKind.EXPORTED,
+        actor=user,
+        object_type="petitions.petition",
+        details={"kind": "petitions_xlsx", "from": str(date_from or ""), "to": str(date_to or "")},
+    )
     with translation.override("zh-hans"):
         qs = (
             selectors.petitions_for_analysis(user=user, date_from=date_from, date_to=date_to)
@@ -71,28 +81,31 @@ def petitions_xlsx(
             people = list(petition.petitioners.all())
             sheet.append(
                 [
-                    petition.tracking_number,
-                    _local(petition.received_at),
-                    petition.get_channel_display(),
-                    petition.get_kind_display(),
-                    petition.category.name,
-                    petition.matter,
-                    "、".join(selectors.mask_name(p.name) for p in people),
-                    "、".join(p.masked_id_number for p in people if p.id_number),
-                    "、".join(p.masked_phone for p in people if p.phone),
-                    flag(petition.is_joint),
-                    petition.region.name,
-                    petition.get_level_display(),
-                    petition.get_state_display(),
-                    _local(petition.accept_due_at),
-                    flag(petition.told_on_time),
-                    _local(petition.reply_due_at),
-                    _local(petition.replied_at),
-                    flag(petition.replied_on_time),
-                    flag(petition.overdue),
-                    petition.repeat_count,
-                    flag(petition.backlog),
-                    petition.get_satisfaction_display() if petition.satisfaction else "",
+                    formula_safe(value)  # text never runs as a formula (core.spreadsheets)
+                    for value in [
+                        petition.tracking_number,
+                        _local(petition.received_at),
+                        petition.get_channel_display(),
+                        petition.get_kind_display(),
+                        petition.category.name,
+                        petition.matter,
+                        "、".join(selectors.mask_name(p.name) for p in people),
+                        "、".join(p.masked_id_number for p in people if p.id_number),
+                        "、".join(p.masked_phone for p in people if p.phone),
+                        flag(petition.is_joint),
+                        petition.region.name,
+                        petition.get_level_display(),
+                        petition.get_state_display(),
+                        _local(petition.accept_due_at),
+                        flag(petition.told_on_time),
+                        _local(petition.reply_due_at),
+                        _local(petition.replied_at),
+                        flag(petition.replied_on_time),
+                        flag(petition.overdue),
+                        petition.repeat_count,
+                        flag(petition.backlog),
+                        petition.get_satisfaction_display() if petition.satisfaction else "",
+                    ]
                 ]
             )
         for column, width in zip("ABCDEFGHIJKLMNOPQRSTUV", [18, 17, 8, 10, 14, 40], strict=False):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.crypto import EncryptedCharField
 from core.models import TimelineEvent, TimeStampedModel
 from petitions import personal_data
 
@@ -362,8 +363,8 @@ class Petitioner(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("order"), default=0)
     name = models.CharField(_("name"), max_length=64)
-    # Stored plain for now; encryption at rest is a later issue. Never read it directly.
-    id_number_value = models.CharField(_("ID number"), max_length=18, blank=True)
+    # Encrypted at rest (core.crypto); matched only through id_key. Read it via `id_number`.
+    id_number_value = EncryptedCharField(_("ID number"), max_length=255, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
     is_representative = models.BooleanField(_("representative"), default=True)

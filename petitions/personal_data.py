@@ -1,8 +1,9 @@
 """Personal data of petitioners: validation, lookup keys and who may see what.
 
 Every read of a petitioner's ID number goes through `Petitioner.id_number` (models) and the
-helpers here, so encryption at rest can be added in one place later. The duplicate detection
-("最多投一次") never compares raw values: it compares keyed hashes (`lookup_key`).
+helpers here. The ID number is encrypted at rest (core.crypto, `Petitioner.id_number_value`);
+the duplicate detection ("最多投一次") never compares raw values: it compares keyed hashes
+(`lookup_key`). Showing a number in full to an officer is an audit event (`audit_unmasked`).
 """
 
 import hashlib
@@ -97,3 +98,18 @@ def masked_id(value: str) -> str:
 
 def masked_phone(value: str) -> str:
     return mask_phone(value)
+
+
+def audit_unmasked(viewer, petition, *, show_id: bool, show_phone: bool) -> None:
+    """An audit event when `viewer` is shown petitioners' ID numbers or phones in full (the
+    petitioner seeing their own phone is not one)."""
+    fields = []
+    people = list(petition.petitioners.all())
+    if show_id and any(p.id_number for p in people):
+        fields.append("id_number")
+    if show_phone and any(p.phone for p in people):
+        fields.append("phone")
+    if fields:
+        from audit.services import record_unmasked
+
+        record_unmasked(viewer, petition, fields)

@@ -16,6 +16,7 @@ from accounts.models import RoleCode, User
 from accounts.selectors import user_scope
 from core.exceptions import NotFoundError
 from core.masking import mask_name
+from petitions import personal_data
 from petitions.models import (
     HANDLING_STATES,
     OPEN_STATES,
@@ -116,6 +117,12 @@ def petitioners_for_viewer(*, petition: Petition, viewer: User | None) -> list[P
     in scope, phones for the owner and contact-seeing roles in scope; masked otherwise."""
     show_id = can_see_id_number(viewer, petition)
     show_phone = can_see_phone(viewer, petition)
+    personal_data.audit_unmasked(
+        viewer,
+        petition,
+        show_id=show_id,
+        show_phone=show_phone and petition.owner_id != getattr(viewer, "pk", None),
+    )
     return [
         PetitionerView(
             name=p.name,

@@ -20,6 +20,7 @@ from accounts.models import ROLES_SEEING_CONTACTS, RoleCode, User
 from accounts.selectors import user_scope
 from core.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
 from core.services import notification_send, sms_queue
+from core.uploads import attachment_clean
 from grids.models import Region
 from petitions import deadlines, matching, personal_data
 from petitions.models import (
@@ -392,6 +393,11 @@ def _validate_intake(
             errors["attachments"] = [_("Attach PDF, Word, text or image files only.")]
         elif upload.size > settings.PHOTO_MAX_BYTES:
             errors["attachments"] = [_("An attachment is too large.")]
+        else:  # by content too: a script named .jpg, a decompression bomb ... (core.uploads)
+            try:
+                attachment_clean(upload)
+            except ValidationFailed as exc:
+                errors["attachments"] = exc.extra["attachments"]
     if errors:
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(first, extra=errors)
@@ -597,8 +603,9 @@ def petition_file(
             petitioner.set_phone(person.phone)
             petitioner.save()
         for upload in attachments:
+            stored = attachment_clean(upload)  # images re-encoded, metadata stripped
             PetitionAttachment.objects.create(
-                petition=petition, file=upload, name=upload.name[:255], uploaded_by=actor
+                petition=petition, file=stored, name=stored.name[:255], uploaded_by=actor
             )
         _event(
             petition,

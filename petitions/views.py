@@ -3,7 +3,6 @@ ApplicationError becomes a message on the page, never a 500."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import ApplicationError
+from core.ratelimit import client_ip, rate_hit, with_retry_after
 from petitions import exports, forms, selectors, services
 from petitions.models import OFFICER_CHANNELS, OpinionKind, PetitionChannel, PetitionState
 
@@ -446,23 +446,22 @@ def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> Fi
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def petition_track(request: HttpRequest) -> HttpResponse:
     """Follow a petition by tracking number (Art. 21): signed-in owners by the number alone,
     anybody with the last 4 digits of a petitioner's phone. POST keeps them out of URLs."""
     form = forms.TrackForm(request.POST or None)
     petition = None
     searched = False
+    over = None
     if request.method == "POST" and form.is_valid():
-        key = f"petition-track:{_client_ip(request)}"
-        attempts = cache.get(key, 0)
-        if attempts >= TRACK_ATTEMPTS_PER_WINDOW:
+        over = rate_hit(
+            "petition-track",
+            client_ip(request),
+            f"{TRACK_ATTEMPTS_PER_WINDOW}/{TRACK_WINDOW_SECONDS}s",
+        )
+        if over.limited:
             messages.error(request, _("Too many attempts; try again in a few minutes."))
         else:
-            cache.set(key, attempts + 1, TRACK_WINDOW_SECONDS)
             searched = True
             petition = selectors.petition_track(
                 tracking_number=form.cleaned_data["tracking_number"],
@@ -470,7 +469,7 @@ def petition_track(request: HttpRequest) -> HttpResponse:
                 user=request.user,
             )
     shown = petition.merged_into if petition and petition.merged_into_id else petition
-    return _render(
+    response = _render(
         request,
         "petitions/track.html",
         {
@@ -482,6 +481,9 @@ def petition_track(request: HttpRequest) -> HttpResponse:
             "petitioner_names": selectors.petitioner_names_masked(petition) if petition else "",
         },
     )
+    if over is not None and over.limited:
+        return with_retry_after(response, over)
+    return response
 
 
 @login_required

@@ -15,7 +15,7 @@ import contextlib
 import os
 import signal
 import socket
-import subprocess
+import subprocess  # nosec B404 # starts our own web, worker and beat
 import sys
 import threading
 import time
@@ -51,13 +51,14 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def pump(name: str, process: subprocess.Popen) -> None:
-    assert process.stdout is not None
+    if process.stdout is None:
+        return
     for raw in iter(process.stdout.readline, b""):
         say(name, raw.decode("utf-8", errors="replace").rstrip("\n"))
 
 
 def start(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
-    process = subprocess.Popen(  # noqa: S603 - our own fixed commands
+    process = subprocess.Popen(  # noqa: S603 - our own fixed commands  # nosec B603
         command,
         cwd=ROOT,
         env=env,
@@ -90,7 +91,7 @@ def wait_for_web(url: str, process: subprocess.Popen, timeout: float = 60) -> bo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local URL
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local URL  # nosec B310
                 return True
         except urllib.error.HTTPError:
             return True  # it answers (503 until the worker's first heartbeat)
@@ -131,9 +132,9 @@ def main() -> int:
         if wait_for_web(f"{url}healthz", processes["web"]):
             # A first heartbeat now, so /healthz turns green without waiting for beat's 30 s.
             heartbeat = [*celery, "call", "core.tasks.heartbeat"]
-            subprocess.run(heartbeat, cwd=ROOT, env=env, capture_output=True, check=False)  # noqa: S603
+            subprocess.run(heartbeat, cwd=ROOT, env=env, capture_output=True, check=False)  # noqa: S603  # nosec B603 # fixed command
             banner_command = [PYTHON, "manage.py", "portal_banner", "--url", url]
-            banner = subprocess.run(  # noqa: S603 - our own fixed command
+            banner = subprocess.run(  # noqa: S603 - our own fixed command  # nosec B603
                 banner_command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
             )
             for line in (banner.stdout + banner.stderr).splitlines():

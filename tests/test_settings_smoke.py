@@ -14,6 +14,7 @@ from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
 GOOD_SECRET_KEY = secrets.token_urlsafe(64)
+GOOD_FIELD_ENCRYPTION_KEY = secrets.token_urlsafe(48)
 
 
 def run_python(
@@ -30,6 +31,8 @@ def run_python(
     env = {key: value for key, value in os.environ.items() if key not in removed}
     env.update({"GRIDGOV_VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": ""})
     env["DJANGO_SETTINGS_MODULE"] = "governance.settings"
+    if "FIELD_ENCRYPTION_KEY" not in drop:
+        env.setdefault("FIELD_ENCRYPTION_KEY", GOOD_FIELD_ENCRYPTION_KEY)
     env.update(env_overrides)
     command = [sys.executable, "-c", code] if code else [sys.executable, *args]
     return subprocess.run(
@@ -66,6 +69,17 @@ def test_production_refuses_missing_allowed_hosts(tmp_path):
     )
     assert result.returncode != 0
     assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_refuses_a_missing_field_encryption_key(tmp_path):
+    env = {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": GOOD_SECRET_KEY,
+        "ALLOWED_HOSTS": "portal.example.gov.cn",
+    }
+    result = run_python(SETUP, env, tmp_path, drop=("FIELD_ENCRYPTION_KEY",))
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEY" in result.stderr
 
 
 def test_unknown_environment_name_is_refused(tmp_path):

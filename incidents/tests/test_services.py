@@ -814,10 +814,10 @@ def test_bad_report_raises_field_errors_and_writes_nothing(city, settings, case)
 
 
 def test_a_failure_inside_the_transaction_removes_stored_photos(city, settings, monkeypatch):
-    def broken(incident, task_name):
+    def broken(incident_id, task_name):
         raise RuntimeError("broker down")
 
-    monkeypatch.setattr(services, "_enqueue", broken)
+    monkeypatch.setattr(services, "_enqueue_on_commit", broken)
     with pytest.raises(RuntimeError):
         services.incident_report(
             actor=city.resident,
@@ -900,3 +900,28 @@ def test_a_petition_referral_is_filed_for_the_petitioner(city, run_on_commit):
     assert incident.reporter is None and incident.reporter_name == "李先生"
     assert incident.events.get(action="report").actor == officer
     assert services.incident_can_be_rated(incident)
+
+
+def test_work_sent_to_a_unit_with_nobody_in_it_tells_the_dispatchers(city):
+    from core.models import Notification
+
+    incident = make_incident(city, state=S.VERIFIED)
+    services.incident_dispatch(
+        incident_id=incident.pk, actor=city.admin, level="department", department="市场监管"
+    )
+    incident.refresh_from_db()
+    assert incident.state == S.DISPATCHED and incident.handling_department == "市场监管"
+    told = Notification.objects.filter(dedupe_key__startswith=f"incident:{incident.pk}:e")
+    assert list(told.values_list("user_id", flat=True)) == [city.dispatcher.pk]
+    assert incident.tracking_number in told.get().title
+
+
+def test_work_sent_to_a_unit_with_members_tells_only_them(city):
+    from core.models import Notification
+
+    incident = make_incident(city, state=S.VERIFIED)
+    services.incident_dispatch(
+        incident_id=incident.pk, actor=city.admin, level="department", department="城管执法"
+    )
+    told = Notification.objects.filter(dedupe_key__startswith=f"incident:{incident.pk}:e")
+    assert list(told.values_list("user_id", flat=True)) == [city.handler.pk]

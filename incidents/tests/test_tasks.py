@@ -115,7 +115,7 @@ def test_transient_database_errors_are_retried(city, monkeypatch):
 
     calls = []
 
-    def flaky(*, incident_id):
+    def flaky(*, incident_id, **options):
         calls.append(incident_id)
         if len(calls) < 3:
             raise OperationalError("database is locked")

@@ -1,4 +1,5 @@
-/* Dispatch queue: "select all", the count of selected rows, and a refresh after htmx swaps. */
+/* Dispatch queue: "select all", the count of selected rows, the live refresh (paused while
+   rows are selected), and a refresh after htmx swaps. */
 (function () {
   "use strict";
   var body = document.getElementById("queue-rows");
@@ -27,6 +28,14 @@
       update();
     });
   }
+  // The timed refresh waits while rows are selected (it would clear the selection); the
+  // "queue-refresh" event (after a bulk assignment) always refreshes. Done here rather than
+  // with an hx-trigger filter, which htmx evaluates with eval (refused by the CSP).
+  body.addEventListener("htmx:confirm", function (event) {
+    var trigger = event.detail.triggeringEvent;
+    if (event.detail.elt !== body || (trigger && trigger.type === "queue-refresh")) { return; }
+    if (body.querySelector("input.row-select:checked")) { event.preventDefault(); }
+  });
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target === body) {
       body.dataset.refreshedAt = new Date().toISOString();

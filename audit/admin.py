@@ -1,0 +1,44 @@
+from django.contrib import admin
+
+from audit.models import AnonymisedRecord, AuditEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Admins read the log; nobody adds, edits or deletes through the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "actor_label", "ip", "object_type", "object_id", "path")
+    list_filter = ("kind", "object_type", "created_at")
+    search_fields = ("actor_label", "object_id", "ip")
+    date_hierarchy = "created_at"
+    list_select_related = False
+    show_full_result_count = False
+    fields = (
+        "created_at",
+        "kind",
+        "actor_id",
+        "actor_label",
+        "ip",
+        "object_type",
+        "object_id",
+        "path",
+        "details",
+    )
+    readonly_fields = fields
+
+
+@admin.register(AnonymisedRecord)
+class AnonymisedRecordAdmin(ReadOnlyAdmin):
+    list_display = ("object_type", "object_id", "anonymised_at")
+    list_filter = ("object_type",)

@@ -1,0 +1,18 @@
+"""Celery tasks of the audit app: the daily retention run (beat)."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+
+@shared_task(
+    name="audit.tasks.anonymise_closed_cases",
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=30,
+    max_retries=5,
+)
+def anonymise_closed_cases() -> dict[str, int]:
+    """Idempotent: objects already anonymised are skipped (audit.AnonymisedRecord)."""
+    from audit.retention import anonymise_closed_cases as run
+
+    return run()
