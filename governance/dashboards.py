@@ -395,6 +395,23 @@ def big_screen(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def _record_ledger_unmasking(request: HttpRequest, incidents: list) -> None:
+    """The page showed these reporters' phones in full: one audit event for the page."""
+    from audit.models import AuditKind
+    from audit.services import record
+
+    shown = [i.tracking_number for i in incidents if i.reporter_phone or i.reporter_id]
+    if shown:
+        record(
+            AuditKind.UNMASKED,
+            actor=request.user,
+            object_type="incidents.incident",
+            details={"fields": ["reporter_phone"], "tracking_numbers": shown, "view": "ledger"},
+            request=request,
+            quiet=True,
+        )
+
+
 def incident_ledger(request: HttpRequest) -> HttpResponse:
     """The list behind a KPI number: the dispatch queue's filters plus the KPI set and period;
     exports of exactly this list."""
@@ -437,6 +454,8 @@ def incident_ledger(request: HttpRequest) -> HttpResponse:
             }
             for incident in page.object_list
         ]
+        if contacts and rows:
+            _record_ledger_unmasking(request, [row["incident"] for row in rows])
     querystring = request.GET.copy()
     querystring.pop("page", None)
     extras = [

@@ -247,8 +247,13 @@ def test_ledger_page_lists_the_incidents_behind_a_number(client, city, at_now):
     assert numbers == {i[1].tracking_number, i[3].tracking_number, i[9].tracking_number}
     html = response.content.decode()
     assert "Closed on time" in html or "按期结案" in html
-    # A dispatcher may see contacts: phones in full.
+    # A dispatcher may see contacts: phones in full, and the showing is audited.
     assert "13900000000" in html
+    from audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(kind="unmasked", actor=city.dispatcher)
+    assert sorted(event.details["tracking_numbers"]) == sorted(numbers)
+    assert "13900000000" not in str(event.details)
 
 
 def test_ledger_masks_phones_for_a_supervisor(client, city, at_now):
@@ -259,6 +264,9 @@ def test_ledger_masks_phones_for_a_supervisor(client, city, at_now):
     assert "139****0000" in html
     assert "13900000000" not in html
     assert "张*" in html
+    from audit.models import AuditEvent
+
+    assert not AuditEvent.objects.filter(kind="unmasked").exists()
 
 
 def test_ledger_paginates_and_keeps_the_filters(client, city, at_now, settings):
