@@ -1,8 +1,14 @@
 """gunicorn settings for the web service (docker-compose `web`, or any server).
 
 Everything is read from the environment so one image serves every deployment:
-  PORT (8000), WEB_CONCURRENCY (worker processes: 2 x CPUs + 1, at most 8),
+  PORT (8000), WEB_CONCURRENCY (worker processes: one per CPU, at least 2, at most 8),
   GUNICORN_THREADS (4), GUNICORN_TIMEOUT (60 s), FORWARDED_ALLOW_IPS (the reverse proxy).
+
+Layout: the work of a request is Python holding the GIL between database round trips, so one
+process per core, with threads to overlap the waits. `make bench` runs this layout (2 x 4 on 2
+cores): it served 115 reports/s against 95/s for 4 processes x 2 threads on the same cores, and
+each process peaks at ~135 MB (docs/operations.md, docs/performance.md). On a machine shared
+with the Celery worker, run the worker at a lower CPU priority (systemd Nice=10).
 """
 
 import multiprocessing
@@ -10,7 +16,7 @@ import os
 
 wsgi_app = "governance.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
+workers = int(os.environ.get("WEB_CONCURRENCY", min(max(multiprocessing.cpu_count(), 2), 8)))
 # Threads let one process serve several slow clients (photo uploads from phones).
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

@@ -740,6 +740,11 @@ def finish_tests(run: dict) -> dict:
         run.pop("output").close()
         lines = (WORK / "pytest-reliability.log").read_text(errors="replace").splitlines()
         run["summary"] = next((line for line in reversed(lines) if line.strip()), "")
+        run["failed_tests"] = [line[7:] for line in lines if line.startswith("FAILED ")][:20]
+        if run["failed_tests"] or run.get("exit_code"):
+            kept = RESULTS / "reliability-tests.log"  # not committed (bench/results/*)
+            kept.write_text("\n".join(lines[-400:]))
+            log(f"tests failed: {run['failed_tests']}; output in {kept}")
     run["seconds"] = round(time.monotonic() - run.pop("began"), 1)
     figures = {}
     for name, keys in (
@@ -772,6 +777,7 @@ TARGETS = [
     ("worker_kill", "kills", ">=", KILLS),
     ("worker_kill", "duplicates", "==", 0),
     ("worker_kill", "lost", "==", 0),
+    ("worker_kill", "dispatches_without_notification", "==", 0),
     ("redis_flush", "stuck_after_sweep", "==", 0),
     ("pg_restart", "non_503_errors", "==", 0),
     ("pg_restart", "half_written", "==", 0),
@@ -878,6 +884,8 @@ def main() -> None:
     print()
     print(table(verdicts))
     print(f"\nwrote {target} ({report['duration_s']} s)")
+    if not report["all_met"]:
+        sys.exit("chaos: a target was missed (see the table)")
 
 
 if __name__ == "__main__":

@@ -393,8 +393,6 @@ def big_screen(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/screen.html", context)
 
 
-@login_required
-@require_GET
 def _record_ledger_unmasking(request: HttpRequest, incidents: list) -> None:
     """The page showed these reporters' phones in full: one audit event for the page."""
     from audit.models import AuditKind
@@ -412,6 +410,8 @@ def _record_ledger_unmasking(request: HttpRequest, incidents: list) -> None:
         )
 
 
+@login_required
+@require_GET
 def incident_ledger(request: HttpRequest) -> HttpResponse:
     """The list behind a KPI number: the dispatch queue's filters plus the KPI set and period;
     exports of exactly this list."""

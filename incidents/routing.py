@@ -90,6 +90,13 @@ class PreparedQuery:
         return sql, plan
 
     def rows(self, *values: int | Sequence[int]) -> list[tuple]:
+        sql, params = self.sql_with_params(*values)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def sql_with_params(self, *values: int | Sequence[int]) -> tuple[str, list]:
+        """The compiled SQL and its parameters for these values (for `Model.objects.raw`)."""
         shape = tuple(None if isinstance(v, int) else len(v) for v in values)
         key = (connection.vendor, connection.alias, shape)
         entry = self.compiled.get(key)
@@ -103,10 +110,7 @@ class PreparedQuery:
                 flat.append(value)
             else:
                 flat.extend(value)
-        params = [flat[x] if kind == "v" else x for kind, x in plan]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        return sql, [flat[x] if kind == "v" else x for kind, x in plan]
 
 
 def _is_sentinel(param) -> bool:
