@@ -108,6 +108,9 @@ class Servers:
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "GUNICORN_MAX_REQUESTS": "0",  # no recycling: the peak RSS is the whole run's
             "GUNICORN_LOG_LEVEL": "warning",
+            # As deployed (Dockerfile, docs/operations.md): glibc's malloc keeps one arena per
+            # thread by default, which inflates a threaded worker's resident memory.
+            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
         }
         with open(WORK / "gunicorn.log", "ab") as web_log:
             self.web = subprocess.Popen(
