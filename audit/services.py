@@ -129,3 +129,23 @@ def record_unmasked(viewer, obj: models.Model, fields: list[str], **details: Any
         details={"fields": sorted(fields), **details},
         quiet=True,
     )
+
+
+def record_out_of_scope(user, model: type[models.Model], pk: Any) -> None:
+    """`user` asked for a `model` row that exists but lies outside what they may see (the
+    answer is the same 404 as for a missing row): an access_denied event. Nothing for a row
+    that does not exist. Costs one query, on the refusal path only."""
+    try:
+        exists = model._default_manager.filter(pk=pk).exists()
+    except (DatabaseError, ValueError, TypeError):
+        return
+    if not exists:
+        return
+    record(
+        AuditKind.ACCESS_DENIED,
+        actor=user,
+        object_type=model._meta.label_lower,
+        object_id=pk,
+        details={"reason": "out_of_scope", "status": 404},
+        quiet=True,
+    )

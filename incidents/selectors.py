@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import RoleCode, User
 from accounts.selectors import STAFF_ROLES, user_scope
+from audit.services import record_out_of_scope
 from core.exceptions import NotFoundError
 from grids.models import GridWorker, Region
 from incidents import policies, routing
@@ -118,6 +119,7 @@ def incident_get_for_user(*, user: User | None, incident_id: int) -> Incident:
     """The incident, or NotFoundError when it does not exist or lies outside the user's scope."""
     incident = incidents_visible(user).select_related(*LIST_RELATED).filter(pk=incident_id).first()
     if incident is None:
+        record_out_of_scope(user, Incident, incident_id)
         raise NotFoundError(_("Incident not found."))
     return incident
 
@@ -648,6 +650,7 @@ def patrol_get_for_user(*, user: User | None, patrol_id: int) -> PatrolLog:
     """The patrol, or NotFoundError when it does not exist or `user` may not read it."""
     patrol = patrols_visible(user).filter(pk=patrol_id).first()
     if patrol is None:
+        record_out_of_scope(user, PatrolLog, patrol_id)
         raise NotFoundError(_("Patrol not found."))
     return patrol
 

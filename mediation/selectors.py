@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import RoleCode, User
 from accounts.selectors import user_scope
+from audit.services import record_out_of_scope
 from core.exceptions import NotFoundError
 from mediation.models import (
     PROPOSAL_ORDER,
@@ -99,6 +100,7 @@ def cases_visible(user: User) -> QuerySet[MediationCase]:
 def case_get_for_user(*, user: User, case_id: int) -> MediationCase:
     case = cases_visible(user).filter(pk=case_id).first()
     if case is None:
+        record_out_of_scope(user, MediationCase, case_id)
         raise NotFoundError(_("Mediation case not found."))
     return case
 

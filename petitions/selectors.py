@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import RoleCode, User
 from accounts.selectors import user_scope
+from audit.services import record_out_of_scope
 from core.exceptions import NotFoundError
 from core.masking import mask_name
 from petitions import personal_data
@@ -65,6 +66,7 @@ def petitions_visible(*, user: User) -> QuerySet[Petition]:
 def petition_get_for_user(*, user: User, petition_id: int) -> Petition:
     petition = petitions_visible(user=user).filter(pk=petition_id).first()
     if petition is None:
+        record_out_of_scope(user, Petition, petition_id)
         raise NotFoundError("Petition not found.")
     return petition
 

@@ -248,3 +248,21 @@ def test_tracking_shows_public_events_only_and_hides_internal_categories(city):
     track = selectors.incident_track(incident.tracking_number, "0001")
     assert track.category != city.categories["1202"].name
     assert track.events == []
+
+
+def test_an_incident_outside_scope_is_a_404_and_an_audited_refusal(city, client):
+    from audit.models import AuditEvent, AuditKind
+
+    incident = make_incident(city)  # reported by city.resident
+    client.force_login(city.resident2)
+    assert client.get(f"/api/v1/incidents/{incident.pk}").status_code == 404
+    event = AuditEvent.objects.get(kind=AuditKind.ACCESS_DENIED)
+    assert (event.actor_id, event.object_type, event.object_id) == (
+        city.resident2.pk,
+        "incidents.incident",
+        str(incident.pk),
+    )
+    assert event.details == {"reason": "out_of_scope", "status": 404}
+    # A row that does not exist is not a refusal: nothing more is written.
+    assert client.get(f"/api/v1/incidents/{incident.pk + 1000}").status_code == 404
+    assert AuditEvent.objects.filter(kind=AuditKind.ACCESS_DENIED).count() == 1
