@@ -5,24 +5,16 @@ change); the other processes are told through the shared cache once the transact
 (one message per transaction, however many rows it wrote).
 """
 
-from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from core.transactions import on_commit_once
 from grids import locator
 from grids.models import GridCell, Region
 
 
 def _publish() -> None:
     locator.invalidate(shared=True)
-
-
-def _already_queued() -> bool:
-    # run_on_commit holds (savepoint ids, callable, robust) tuples for the open transaction.
-    return any(
-        len(entry) > 1 and entry[1] is _publish
-        for entry in getattr(connection, "run_on_commit", [])
-    )
 
 
 @receiver(post_save, sender=GridCell, dispatch_uid="grids_locator_cell_saved")
@@ -34,5 +26,4 @@ def locator_index_stale(sender, **kwargs) -> None:
         locator.invalidate(shared=False)
         return
     locator.invalidate(shared=False)
-    if not _already_queued():
-        transaction.on_commit(_publish)
+    on_commit_once(_publish)

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import RoleCode, User
 from accounts.selectors import regions_visible, user_scope
+from core.transactions import on_commit_once
 from grids.models import GridCell, Region
 from incidents import policies
 from incidents.models import ACTIONS, Action, Category, Incident, IncidentState
@@ -292,11 +293,7 @@ def pickers_changed(sender: Any = None, **kwargs: Any) -> None:
     _publish_pickers()
     # Once more when the transaction commits (another process may have rebuilt from the
     # uncommitted state meanwhile); one message per transaction, however many rows it wrote.
-    if not any(
-        len(entry) > 1 and entry[1] is _publish_pickers
-        for entry in getattr(connection, "run_on_commit", [])
-    ):
-        transaction.on_commit(_publish_pickers)
+    on_commit_once(_publish_pickers)
 
 
 def _publish_pickers() -> None:
