@@ -81,6 +81,23 @@ def vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    try:
+        postmaster = int(Path(os.environ["BENCH_PG_DATA"], "postmaster.pid").read_text().split()[0])
+    except (KeyError, OSError, ValueError, IndexError):
+        return []
+    return [postmaster, *children(postmaster)]
+
+
 # The deployment's recommended layout (gunicorn.conf.py, docs/operations.md), overridable to
 # compare others: BENCH_WEB_WORKERS, BENCH_WEB_THREADS, BENCH_WORKER_NICE.
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
@@ -185,6 +202,16 @@ class Servers:
 
     def worker_processes(self) -> list[int]:
         return [self.worker.pid, *children(self.worker.pid)] if self.worker else []
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by the web (master + workers), the Celery worker (main +
+        pool) and PostgreSQL (every backend): the cost of a scenario is the difference."""
+        groups = {
+            "web": [self.web.pid, *self.web_workers()] if self.web else [],
+            "worker": self.worker_processes(),
+            "postgres": postgres_pids(),
+        }
+        return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in groups.items()}
 
     def memory(self) -> dict:
         web = {pid: vm_hwm_mb(pid) for pid in self.web_workers()}
@@ -545,22 +572,32 @@ def main() -> None:
         for _round in range(2):
             for kind, path in (("minimal", "/bench/insert"), ("incident", "/api/v1/incidents")):
                 queue_drained()
-                intake[kind].append(
-                    loadgen(
-                        config_path,
-                        "rate",
-                        "--user",
-                        users["resident"],
-                        "--path",
-                        path,
-                        "--body",
-                        kind,
-                        "--threads",
-                        "8",
-                        "--seconds",
-                        seconds,
-                    )
+                before = servers.cpu()
+                result = loadgen(
+                    config_path,
+                    "rate",
+                    "--user",
+                    users["resident"],
+                    "--path",
+                    path,
+                    "--body",
+                    kind,
+                    "--threads",
+                    "8",
+                    "--seconds",
+                    seconds,
                 )
+                during = servers.cpu()
+                result["worker_drain_s"] = queue_drained()
+                after = servers.cpu()
+                # Where a request's CPU goes (ms per accepted request): the web during the
+                # round; PostgreSQL and the worker until the worker has drained what it brought.
+                accepted = max(result["accepted"], 1)
+                result["cpu_ms_per_request"] = {
+                    name: round((end[name] - before[name]) * 1000 / accepted, 2)
+                    for name, end in (("web", during), ("worker", after), ("postgres", after))
+                }
+                intake[kind].append(result)
                 print(f"  intake {kind}: {json.dumps(intake[kind][-1])}", flush=True)
         best = {k: max(r["accepted_per_s"] for r in runs) for k, runs in intake.items()}
         intake["best_per_s"] = best
@@ -570,6 +607,7 @@ def main() -> None:
 
         # --- the closed loop at a steady 50 reports/s -------------------------------------
         ids_path = WORK / "loop_ids.json"
+        before = servers.cpu()
         details["loop"] = loadgen(
             config_path,
             "paced",
@@ -585,8 +623,15 @@ def main() -> None:
             str(ids_path),
         )
         details["loop"].update(loop_latencies(ids_path))
-        print(f"  loop: {json.dumps(details['loop'])}", flush=True)
         details["loop_drain_s"] = queue_drained()
+        after = servers.cpu()
+        # CPU per report, report to dispatch (the machine has 2 cores: at 50/s the three
+        # together must stay well under 40 ms for the worker to keep up).
+        sent = max(details["loop"].get("accepted", 0), 1)
+        details["loop"]["cpu_ms_per_report"] = {
+            name: round((after[name] - before[name]) * 1000 / sent, 2) for name in after
+        }
+        print(f"  loop: {json.dumps(details['loop'])}", flush=True)
         # The same loop at a rate this machine sustains: the pipeline's own latency, apart
         # from queueing (docs/performance.md).
         ids_path = WORK / "loop10_ids.json"

@@ -249,7 +249,8 @@ class Incident(TimeStampedModel):
         max_length=16,
         choices=IncidentState.choices,
         default=IncidentState.REPORTED,
-        db_index=True,
+        # No index of its own: (state, due_at) and (state, task_enqueued_at) lead with it, and
+        # every index costs each report and each move a write (docs/performance.md).
     )
     urgent = models.BooleanField(_("urgent"), default=False)
     handling_level = models.CharField(
@@ -271,6 +272,7 @@ class Incident(TimeStampedModel):
         blank=True,
         related_name="assigned_incidents",
         verbose_name=_("assignee"),
+        db_index=False,  # the (assignee, state) index leads with it
     )
     verifier = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -312,3 +312,31 @@ def test_a_failing_hook_never_breaks_the_engines_move(
     incident = hotline(kit, signed_post, django_capture_on_commit_callbacks)
     assert incident.state == IncidentState.VERIFYING  # the loop went on
     assert partner_server.received == []
+
+
+def test_the_subscription_flag_is_kept_per_process_for_seconds_and_cleared_by_a_change(
+    kit, partner_server, monkeypatch
+):
+    """webhooks_active: one shared-cache read per WEBHOOKS_ACTIVE_LOCAL_SECONDS in a process;
+    a subscription saved here clears it at once; one made behind the signals' back (another
+    process) is seen once the local copy has expired."""
+    from django.core.cache import cache
+
+    from integrations import services
+
+    assert services.webhooks_active() is False
+    # another process subscribes: the shared flag is dropped, this process's copy is not yet
+    sneaky = WebhookSubscription(partner=kit.partner, url=partner_server.url)
+    WebhookSubscription.objects.bulk_create([sneaky])  # no post_save signal
+    cache.delete(services._webhooks_active_key())
+    assert services.webhooks_active() is False  # the local copy, for a moment
+    real = services.time.monotonic
+    with monkeypatch.context() as patch:
+        later = services.WEBHOOKS_ACTIVE_LOCAL_SECONDS + 1
+        patch.setattr(services.time, "monotonic", lambda: real() + later)
+        assert services.webhooks_active() is True
+    # a change made in this process is seen at once
+    WebhookSubscription.objects.all().delete()
+    assert services.webhooks_active() is False
+    subscribe(kit, partner_server.url)
+    assert services.webhooks_active() is True
