@@ -54,6 +54,7 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
         verbose_name=_("recipient"),
+        db_index=False,  # the (user, read_at) index leads with it
     )
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("message"), blank=True)
