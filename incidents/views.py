@@ -549,7 +549,7 @@ def _queue_page(request: HttpRequest, *, with_form: bool = True) -> dict:
         queryset = selectors.dispatch_queue_values(user, params)
     except ValidationFailed as exc:
         error = exc.message
-        queryset = Incident.objects.none().values(*selectors.QUEUE_COLUMNS)
+        queryset = selectors.QueuePages(Incident.objects.none())
     paginator = Paginator(queryset, QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     now = timezone.now()
