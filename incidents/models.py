@@ -281,6 +281,7 @@ class Incident(TimeStampedModel):
         blank=True,
         related_name="incidents_to_verify",
         verbose_name=_("verifier"),
+        db_index=False,  # the (verifier, state) index leads with it
     )
     checker = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -377,6 +378,8 @@ class Incident(TimeStampedModel):
                 opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "timestamptz_ops"],
             ),
             models.Index(fields=["assignee", "state"]),
+            # A verifier's open work (routing's least-loaded worker counts it per candidate).
+            models.Index(fields=["verifier", "state"], name="incident_verifier_state"),
             models.Index(fields=["state", "task_enqueued_at"]),
             models.Index(fields=["handling_department", "state"]),
         ]

@@ -315,17 +315,17 @@ def test_the_nearest_dispatchers_are_found_up_the_tree_in_two_statements(city):
 
 
 def test_the_compiled_routing_reads_answer_like_the_orm(city):
+    from accounts.models import User
     from incidents import routing
 
     make_grid_worker("off_duty_a1", cells=[city.cell_a1_1], on_duty=False)
     for on_duty in (True, False):
-        expected = sorted(
-            set(
-                routing._cell_workers(city.cell_a1_1.pk, on_duty_only=on_duty).values_list(
-                    "pk", flat=True
-                )
-            )
+        workers = User.objects.filter(
+            grid_worker__cells=city.cell_a1_1, is_active=True, roles__code="grid_worker"
         )
+        if on_duty:
+            workers = workers.filter(grid_worker__on_duty=True)
+        expected = sorted(set(workers.values_list("pk", flat=True)))
         assert routing.cell_worker_ids(city.cell_a1_1.pk, on_duty_only=on_duty) == expected
     assert len(routing.cell_worker_ids(city.cell_a1_1.pk, on_duty_only=False)) == 2
     assert routing.cell_worker_ids(None) == []
