@@ -81,13 +81,18 @@ def vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (0 once it is gone)."""
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """User + system CPU time a process has used so far (0 once it is gone); with `reaped`,
+    also that of its children that have ended (PostgreSQL's backends of closed connections,
+    recycled pool processes), which their parent has collected."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_pids() -> list[int]:
@@ -211,7 +216,11 @@ class Servers:
             "worker": self.worker_processes(),
             "postgres": postgres_pids(),
         }
-        return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in groups.items()}
+        # The first of each group is the parent: it counts its ended children too.
+        return {
+            name: sum(cpu_seconds(pid, reaped=i == 0) for i, pid in enumerate(pids))
+            for name, pids in groups.items()
+        }
 
     def memory(self) -> dict:
         web = {pid: vm_hwm_mb(pid) for pid in self.web_workers()}
