@@ -1,5 +1,7 @@
 """Test data builders shared by every app's tests (plain functions; fast, explicit)."""
 
+import struct
+import zlib
 from collections.abc import Iterable
 
 from accounts.models import Role, User
@@ -133,3 +135,20 @@ def make_region_tree() -> dict[str, Region | GridCell]:
         "cell_a2_1": cell_a2_1,
         "cell_b1_1": cell_b1_1,
     }
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A few hundred bytes of PNG whose header claims width x height pixels (a decompression
+    bomb when both are large)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
+        + chunk(b"IEND", b"")
+    )

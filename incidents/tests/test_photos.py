@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +10,7 @@ from django.utils import translation
 from PIL import Image
 
 from core.exceptions import ValidationFailed
+from core.testing import png_claiming
 from incidents import photos
 from incidents.tests.conftest import gps_exif, jpeg_upload
 
@@ -82,22 +81,6 @@ def test_too_many_bytes_is_refused(settings):
     with pytest.raises(ValidationFailed) as error:
         photos.prepare_photo(upload(Image.effect_noise((200, 200), 50), "PNG", "noise.png"))
     assert "MB" in error.value.message
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A few hundred bytes of PNG whose header claims width x height pixels."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_a_decompression_bomb_is_refused_before_decoding():

