@@ -1,19 +1,7 @@
 from django.contrib import admin
 
 from audit.models import AnonymisedRecord, AuditEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Admins read the log; nobody adds, edits or deletes through the admin."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)

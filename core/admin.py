@@ -3,6 +3,20 @@ from django.contrib import admin
 from core.models import CalendarDay, Notification, SmsMessage, WorkerHeartbeat
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the admin shows but never adds, edits or deletes: they change only through the
+    services (state machines, the audit log, merges)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
     list_display = ("date", "kind", "name")

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin
 from core.calendar import LIMIT_PATTERN
 from incidents.models import Category, Incident, IncidentEvent, IncidentPhoto, PatrolLog
 
@@ -97,7 +98,7 @@ class IncidentPhotoInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(ReadOnlyAdmin):
     """Read-only: moves happen through the services (API and pages)."""
 
     list_display = [
@@ -118,15 +119,6 @@ class IncidentAdmin(admin.ModelAdmin):
     inlines = [IncidentEventInline, IncidentPhotoInline]
     # PIPL: the reporter's phone is shown (masked, audited) on the incident page, not here.
     exclude = ["reporter_phone"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(PatrolLog)

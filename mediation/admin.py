@@ -3,6 +3,7 @@ only through mediation.services, which keeps the timeline)."""
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from mediation.models import (
     AgreementSignature,
     CaseParty,
@@ -72,34 +73,16 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(MediationCase)
-class MediationCaseAdmin(admin.ModelAdmin):
+class MediationCaseAdmin(ReadOnlyAdmin):
     list_display = ["case_number", "room", "state", "outcome", "source", "mediator", "created_at"]
     list_filter = ["state", "outcome", "source", "room"]
     search_fields = ["case_number"]
     inlines = [PartyInline, SessionInline, EventInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(MediationAgreement)
-class MediationAgreementAdmin(admin.ModelAdmin):
+class MediationAgreementAdmin(ReadOnlyAdmin):
     list_display = ["case", "form", "effective_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AgreementSignature)

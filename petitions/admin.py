@@ -3,6 +3,7 @@ petitions.services) and ID numbers stay masked."""
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from petitions.models import (
     Petition,
     PetitionCategory,
@@ -50,7 +51,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(ReadOnlyAdmin):
     list_display = [
         "tracking_number",
         "matter",
@@ -69,15 +70,6 @@ class PetitionAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     inlines = [PetitionerInline, OpinionInline, EventInline]
     list_select_related = ["category", "region"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(PetitionMerge)
