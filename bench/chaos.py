@@ -40,7 +40,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 
 from loadgen import Session  # noqa: E402 - bench/ on the path first
-from scenarios import children, git_commit, machine  # noqa: E402
+from scenarios import (  # noqa: E402
+    celery_worker_command,
+    children,
+    git_commit,
+    gunicorn_env,
+    machine,
+    spawn,
+)
 
 RESULTS = ROOT / "bench" / "results"
 VENV = ROOT / ".venv" / "bin"
@@ -82,22 +89,11 @@ class Servers:
             handle.write(f"{process.pid}\n")
 
     def start_web(self) -> None:
-        env = {
-            **os.environ,
-            "WEB_CONCURRENCY": "2",
-            "GUNICORN_THREADS": "4",
-            "GUNICORN_BIND": f"127.0.0.1:{WEB_PORT}",
-            "GUNICORN_LOG_LEVEL": "warning",
-        }
-        with open(WORK / "gunicorn.log", "ab") as out:
-            self.web = subprocess.Popen(
-                [str(VENV / "gunicorn"), "-c", "gunicorn.conf.py"],
-                cwd=ROOT,
-                env=env,
-                start_new_session=True,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        self.web = spawn(
+            [str(VENV / "gunicorn"), "-c", "gunicorn.conf.py"],
+            WORK / "gunicorn.log",
+            gunicorn_env(WEB_PORT, 2, 4),
+        )
         self._remember(self.web)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -115,31 +111,15 @@ class Servers:
     def start_worker(self, timeout: float = 90) -> None:
         self.worker_starts += 1
         log_path = WORK / f"celery-{self.worker_starts}.log"
-        with open(log_path, "wb") as out:
-            self.worker = subprocess.Popen(
-                [
-                    str(VENV / "celery"),
-                    "-A",
-                    "governance",
-                    "worker",
-                    "-P",
-                    "prefork",
-                    "-c",
-                    "2",
-                    "-l",
-                    "info",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-n",
-                    f"chaos{self.worker_starts}@%h",
-                ],
-                cwd=ROOT,
-                env=os.environ.copy(),
-                start_new_session=True,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        self.worker = spawn(
+            celery_worker_command(
+                f"chaos{self.worker_starts}",
+                processes=2,
+                loglevel="info",
+                extra=["--without-heartbeat"],
+            ),
+            log_path,
+        )
         self._remember(self.worker)
         deadline = time.monotonic() + timeout
         while " ready." not in log_path.read_text(errors="replace"):
@@ -150,24 +130,14 @@ class Servers:
             time.sleep(0.1)
 
     def start_beat(self) -> None:
-        with open(WORK / "beat.log", "ab") as out:
-            self.beat = subprocess.Popen(
-                [
-                    str(VENV / "celery"),
-                    "-A",
-                    "governance",
-                    "beat",
-                    "-l",
-                    "info",
-                    "-s",
-                    str(WORK / "celerybeat-schedule"),
-                ],
-                cwd=ROOT,
-                env=os.environ.copy(),
-                start_new_session=True,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        self.beat = spawn(
+            [
+                str(VENV / "celery"),
+                *("-A", "governance", "beat", "-l", "info"),
+                *("-s", str(WORK / "celerybeat-schedule")),
+            ],
+            WORK / "beat.log",
+        )
         self._remember(self.beat)
 
     def pool_children(self) -> list[int]:

@@ -81,6 +81,53 @@ def vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
+def spawn(command: list[str], log_path: Path, env: dict | None = None) -> subprocess.Popen:
+    """Start a server process in its own session (stopped by process group), its output
+    appended to `log_path`. Shared with bench/chaos.py."""
+    with open(log_path, "ab") as out:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env if env is not None else os.environ.copy(),
+            start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def gunicorn_env(port: int, workers: int, threads: int, **extra: str) -> dict:
+    """The environment gunicorn.conf.py reads, for `workers` x `threads` on 127.0.0.1:port."""
+    return {
+        **os.environ,
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_LOG_LEVEL": "warning",
+        **extra,
+    }
+
+
+def celery_worker_command(name: str, *, processes: int, loglevel: str, extra=()) -> list[str]:
+    """A prefork Celery worker of the project, without gossip and mingle (one worker)."""
+    return [
+        str(VENV / "celery"),
+        "-A",
+        "governance",
+        "worker",
+        "-P",
+        "prefork",
+        "-c",
+        str(processes),
+        "-l",
+        loglevel,
+        "--without-gossip",
+        "--without-mingle",
+        *extra,
+        "-n",
+        f"{name}@%h",
+    ]
+
+
 def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
     """User + system CPU time a process has used so far (0 once it is gone); with `reaped`,
     also that of its children that have ended (PostgreSQL's backends of closed connections,
@@ -123,59 +170,26 @@ class Servers:
         self.worker_hwm: dict[int, float] = {}
 
     def start(self) -> None:
-        env = {
-            **os.environ,
-            "WEB_CONCURRENCY": str(WEB_WORKERS),
-            "GUNICORN_THREADS": str(WEB_THREADS),
-            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "GUNICORN_MAX_REQUESTS": "0",  # no recycling: the peak RSS is the whole run's
-            "GUNICORN_LOG_LEVEL": "warning",
+        env = gunicorn_env(
+            self.port,
+            WEB_WORKERS,
+            WEB_THREADS,
+            GUNICORN_MAX_REQUESTS="0",  # no recycling: the peak RSS is the whole run's
             # As deployed (Dockerfile, docs/operations.md): glibc's malloc keeps one arena per
             # thread by default, which inflates a threaded worker's resident memory.
-            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
-        }
-        with open(WORK / "gunicorn.log", "ab") as web_log:
-            self.web = subprocess.Popen(
-                [
-                    str(VENV / "gunicorn"),
-                    "-c",
-                    "gunicorn.conf.py",
-                    "--access-logfile",
-                    str(WORK / "access.log"),
-                ],
-                cwd=ROOT,
-                env=env,
-                start_new_session=True,
-                stdout=web_log,
-                stderr=subprocess.STDOUT,
-            )
-        with open(WORK / "celery.log", "ab") as worker_log:
-            self.worker = subprocess.Popen(
-                [
-                    # Below the web in CPU priority (systemd Nice=10 in production): on shared
-                    # cores the reports are answered first and the worker takes the gaps.
-                    *(["nice", "-n", str(WORKER_NICE)] if WORKER_NICE else []),
-                    str(VENV / "celery"),
-                    "-A",
-                    "governance",
-                    "worker",
-                    "-P",
-                    "prefork",
-                    "-c",
-                    str(WORKER_PROCESSES),
-                    "-l",
-                    "warning",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-n",
-                    "bench@%h",
-                ],
-                cwd=ROOT,
-                env=os.environ.copy(),
-                start_new_session=True,
-                stdout=worker_log,
-                stderr=subprocess.STDOUT,
-            )
+            MALLOC_ARENA_MAX=os.environ.get("MALLOC_ARENA_MAX", "2"),
+        )
+        access_log = ["--access-logfile", str(WORK / "access.log")]
+        self.web = spawn(
+            [str(VENV / "gunicorn"), "-c", "gunicorn.conf.py", *access_log],
+            WORK / "gunicorn.log",
+            env,
+        )
+        # Below the web in CPU priority (systemd Nice=10 in production): on shared cores the
+        # reports are answered first and the worker takes the gaps.
+        nice = ["nice", "-n", str(WORKER_NICE)] if WORKER_NICE else []
+        worker = celery_worker_command("bench", processes=WORKER_PROCESSES, loglevel="warning")
+        self.worker = spawn([*nice, *worker], WORK / "celery.log")
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 90) -> None:
