@@ -90,6 +90,13 @@ def backup_set(result, backups: Path) -> Path:
     return sets[0]
 
 
+def backed_up(tmp_path: Path, database_url: str, media: Path) -> Path:
+    """Run backup.sh into tmp_path/backups; the one backup set it made."""
+    backups = tmp_path / "backups"
+    made = run("backup.sh", str(backups), database_url=database_url, media=media, tmp_path=tmp_path)
+    return backup_set(made, backups)
+
+
 def assert_restored_media(source: Path, restored: Path) -> None:
     files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(restored) for p in restored.rglob("*") if p.is_file())
@@ -102,15 +109,7 @@ def test_sqlite_backup_restores_into_a_fresh_database_with_the_same_counts(tmp_p
     source_url, expected, media = sqlite_source(tmp_path)
     assert expected["incidents_incident"] == 3 and expected["accounts_user"] >= 10
 
-    backups = tmp_path / "backups"
-    made = run(
-        "backup.sh",
-        str(backups),
-        database_url=source_url,
-        media=media,
-        tmp_path=tmp_path,
-    )
-    bundle = backup_set(made, backups)
+    bundle = backed_up(tmp_path, source_url, media)
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["engine"] == "sqlite3"
     assert manifest["tables"] == expected
@@ -148,15 +147,7 @@ def test_sqlite_backup_restores_into_a_fresh_database_with_the_same_counts(tmp_p
 @pytest.mark.django_db(transaction=True)
 def test_a_damaged_backup_is_refused_before_anything_is_written(tmp_path):
     source_url, _counts, media = sqlite_source(tmp_path)
-    backups = tmp_path / "backups"
-    made = run(
-        "backup.sh",
-        str(backups),
-        database_url=source_url,
-        media=media,
-        tmp_path=tmp_path,
-    )
-    bundle = backup_set(made, backups)
+    bundle = backed_up(tmp_path, source_url, media)
     with open(bundle / "db.sqlite3", "r+b") as handle:
         handle.seek(200)
         handle.write(b"\x00garbage\x00")
@@ -192,15 +183,7 @@ def test_postgresql_backup_restores_into_a_fresh_database_with_the_same_counts(t
     expected = source_counts()
     assert expected["incidents_incident"] == 3
 
-    backups = tmp_path / "backups"
-    made = run(
-        "backup.sh",
-        str(backups),
-        database_url=database_url_for_subprocess(),
-        media=media,
-        tmp_path=tmp_path,
-    )
-    bundle = backup_set(made, backups)
+    bundle = backed_up(tmp_path, database_url_for_subprocess(), media)
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["engine"] == "postgresql"
     assert manifest["tables"] == expected
