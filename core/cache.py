@@ -110,3 +110,50 @@ class ResilientRedisCache(RedisCache):
         except _errors() as exc:
             self._down("clear", exc)
             return False
+
+
+class SharedToken:
+    """A version token in the shared cache, for data each process keeps a copy of (the
+    report's categories, the queue's pickers): a change publishes a new token, and a process
+    whose copy was built under another token builds it again.
+
+    Keyed per database: test processes running in parallel share a file cache, not a database.
+    `read()` answers None while the cache is unreachable (the caller then reads the database);
+    `publish()` logs and carries on (the copies then live until the cache answers again)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def key(self) -> str:
+        from django.db import connection
+
+        return f"{self.name}:{connection.settings_dict.get('NAME')}"
+
+    def read(self) -> str | None:
+        """The current token (one is made if there is none yet), or None without a cache."""
+        import uuid
+
+        from django.core.cache import cache
+
+        key = self.key()
+        try:
+            token = cache.get(key)
+            if token is None:
+                token = uuid.uuid4().hex
+                if not cache.add(key, token, None):
+                    token = cache.get(key)
+            return token
+        except Exception:  # an outage must not stop the caller
+            logger.warning("%s: shared cache unavailable; reading the database", self.name)
+            return None
+
+    def publish(self) -> None:
+        """A new token: every process's copy is out of date."""
+        import uuid
+
+        from django.core.cache import cache
+
+        try:
+            cache.set(self.key(), uuid.uuid4().hex, None)
+        except Exception:
+            logger.warning("%s: could not publish the change to the shared cache", self.name)

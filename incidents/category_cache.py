@@ -16,39 +16,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from core.cache import SharedToken
 from incidents.models import Category
 
 logger = logging.getLogger(__name__)
 
-TOKEN_KEY = "incidents:categories:token"  # noqa: S105  # nosec B105 # a cache key
+TOKEN = SharedToken("incidents:categories:token")
 _lock = threading.Lock()
 _state: dict = {"token": None, "by_code": {}, "by_id": {}, "until": 0.0}  # nosec B105
 # How long a process trusts its copy without reading the shared token again.
 CHECK_SECONDS = 2.0
-
-
-def _key() -> str:
-    # Per database: test processes running in parallel share a file cache, not a database.
-    return f"{TOKEN_KEY}:{connection.settings_dict.get('NAME')}"
-
-
-def _shared_token() -> str | None:
-    from django.core.cache import cache
-
-    try:
-        token = cache.get(_key())
-        if token is None:
-            token = uuid.uuid4().hex
-            if not cache.add(_key(), token, None):
-                token = cache.get(_key())
-        return token
-    except Exception:  # a cache outage must not stop reports
-        logger.warning("categories: shared cache unavailable; reading the database", exc_info=True)
-        return None
 
 
 def active_subcategories() -> dict[str, Category]:
@@ -62,7 +42,7 @@ def _fresh() -> dict:
     now = time.monotonic()
     if state["token"] is not None and now < state["until"]:
         return state
-    token = _shared_token()
+    token = TOKEN.read()
     if token is not None and token == state["token"]:
         state["until"] = now + CHECK_SECONDS
         return state
@@ -97,19 +77,11 @@ def invalidate() -> None:
     re-read in between saw the old rows)."""
     clear_local()
 
-    def publish() -> None:
-        from django.core.cache import cache
-
-        try:
-            cache.set(_key(), uuid.uuid4().hex, None)
-        except Exception:
-            logger.warning("categories: could not publish the change to the shared cache")
-
     def forget_and_publish() -> None:
         clear_local()  # a thread of this process may have re-read before the commit
-        publish()
+        TOKEN.publish()
 
-    publish()
+    TOKEN.publish()
     transaction.on_commit(forget_and_publish)
 
 

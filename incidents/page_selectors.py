@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import RoleCode, User
 from accounts.selectors import regions_visible, user_scope
+from core.cache import SharedToken
 from core.transactions import on_commit_once
 from grids.models import GridCell, Region
 from incidents import policies
@@ -250,30 +249,10 @@ def workload_region(user: User, code: str = "") -> Region | None:
 # re-reads them when the shared token changes: saving or deleting a grid cell, a region or a
 # user, or changing a user's roles, publishes a new token (at once and again on commit;
 # incidents.apps). Checking it is one cache read; if the cache is down, the database is read.
-PICKERS_CACHE_KEY = "incidents:pickers:token"
+PICKERS_TOKEN = SharedToken("incidents:pickers:token")
 PICKERS_PER_PROCESS = 256  # entries (user × list); the largest, a city's, is ~70 KB
 _pickers_lock = threading.Lock()
 _pickers: dict = {"token": None, "by_user": {}}  # nosec B105 # a cache version, not a secret
-
-
-def _pickers_key() -> str:
-    # Per database: test processes running in parallel share a file cache, not a database.
-    return f"{PICKERS_CACHE_KEY}:{connection.settings_dict.get('NAME')}"
-
-
-def _pickers_token() -> str | None:
-    from django.core.cache import cache
-
-    try:
-        token = cache.get(_pickers_key())
-        if token is None:
-            token = uuid.uuid4().hex
-            if not cache.add(_pickers_key(), token, None):
-                token = cache.get(_pickers_key())
-        return token
-    except Exception:  # a cache outage must not stop the queue
-        logger.warning("pickers: shared cache unavailable; reading the database", exc_info=True)
-        return None
 
 
 def clear_pickers() -> None:
@@ -290,19 +269,10 @@ def pickers_changed(sender: Any = None, **kwargs: Any) -> None:
     if update_fields and set(update_fields) <= {"last_login"}:
         return
     clear_pickers()
-    _publish_pickers()
+    PICKERS_TOKEN.publish()
     # Once more when the transaction commits (another process may have rebuilt from the
     # uncommitted state meanwhile); one message per transaction, however many rows it wrote.
-    on_commit_once(_publish_pickers)
-
-
-def _publish_pickers() -> None:
-    from django.core.cache import cache
-
-    try:
-        cache.set(_pickers_key(), uuid.uuid4().hex, None)
-    except Exception:
-        logger.warning("pickers: could not publish the change to the shared cache")
+    on_commit_once(PICKERS_TOKEN.publish)
 
 
 def cached_per_user(user: User, name: str, build: Callable[[], list]) -> list:
@@ -312,7 +282,7 @@ def cached_per_user(user: User, name: str, build: Callable[[], list]) -> list:
 
 
 def _cached_for(user: User, name: str, build: Callable[[], list]) -> list:
-    token = _pickers_token()
+    token = PICKERS_TOKEN.read()
     if token is None:
         return build()
     with _pickers_lock:
