@@ -44,6 +44,3 @@ def mask_text(text: str) -> str:
     text = ID_NUMBER_IN_TEXT.sub(lambda m: mask_id_number(m.group(1)), text)
     return PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)[-11:]), text)
 
-
-def contains_personal_data(text: str) -> bool:
-    return bool(text) and bool(PHONE_IN_TEXT.search(text) or ID_NUMBER_IN_TEXT.search(text))
