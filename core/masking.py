@@ -43,4 +43,3 @@ def mask_text(text: str) -> str:
         return text
     text = ID_NUMBER_IN_TEXT.sub(lambda m: mask_id_number(m.group(1)), text)
     return PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)[-11:]), text)
-
