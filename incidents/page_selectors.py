@@ -229,18 +229,23 @@ def workload_regions(user: User) -> QuerySet[Region]:
 
 def workload_region(user: User, code: str = "") -> Region | None:
     """The region asked for (if visible), else the user's own region, else the first visible
-    one (admins)."""
-    regions = workload_regions(user)
+    one (admins). A street or district dispatcher's own region costs no query and no
+    queryset (the queue page asks on every load)."""
     if code:
-        return regions.filter(code=code).first()
+        return workload_regions(user).filter(code=code).first()
     if user.scope_region_id is not None:
         scope = user_scope(user)  # loads user.scope_region once per request (no query here)
-        own = user.scope_region if scope.prefix and not scope.everything else None
-        if own is None or own.level not in WORKLOAD_LEVELS:
-            own = regions.filter(pk=user.scope_region_id).first()
-        if own is not None:
-            return own
-    return regions.order_by("code").first()
+        if scope.prefix and not scope.everything:
+            # Staff: the scope region is visible by definition; a city-wide one (a city
+            # supervisor) is no workload region, so no query would find it either.
+            own = user.scope_region
+            if own.level in WORKLOAD_LEVELS:
+                return own
+        else:
+            own = workload_regions(user).filter(pk=user.scope_region_id).first()
+            if own is not None:
+                return own
+    return workload_regions(user).order_by("code").first()
 
 
 # --- the queue's pickers, kept per process ----------------------------------------------------

@@ -19,6 +19,7 @@ urlpatterns = [
     path("mine/", views.my_reports, name="my_reports"),
     path("queue/", views.queue, name="queue"),
     path("queue/rows/", views.queue_rows, name="queue_rows"),
+    path("queue/workload/", views.queue_workload, name="queue_workload"),
     path("queue/assign/", views.queue_assign, name="queue_assign"),
     path("overdue/", views.overdue, name="overdue"),
     path("workload/", views.workload, name="workload"),

@@ -31,7 +31,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -74,7 +73,7 @@ from incidents.forms import (
     VerifyForm,
 )
 from incidents.models import Action, Incident, IncidentState, PatrolLog
-from incidents.queue_html import queue_rows_html, workload_html
+from incidents.queue_html import queue_rows_html, span_text, workload_html
 
 S = IncidentState
 QUEUE_ROLES = (RoleCode.DISPATCHER, RoleCode.SUPERVISOR, RoleCode.ADMIN)
@@ -82,6 +81,8 @@ TASK_ROLES = (RoleCode.GRID_WORKER, RoleCode.DEPARTMENT_HANDLER, RoleCode.DISPAT
 QUEUE_PAGE_SIZE = 50
 LIST_LIMIT = 100
 QUEUE_REFRESH_SECONDS = 10
+# The queue page's workload panel arrives after the page (htmx) and is read again this often.
+WORKLOAD_REFRESH_SECONDS = 60
 # The patrol page sends its GPS fixes this often.
 PATROL_POINT_SECONDS = 30
 # Anonymous abuse limits, per client address (settings may override).
@@ -533,9 +534,9 @@ def _queue_row_texts(rows: list[selectors.QueueRow], now: Any) -> list[selectors
         row.select_label = select % {"no": row.tracking_number}
         if row.due_at is not None:
             if row.is_overdue:
-                row.deadline_text = overdue % {"late": timesince(row.due_at, now)}
+                row.deadline_text = overdue % {"late": span_text(row.due_at, now)}
             else:
-                row.deadline_text = left % {"left": timeuntil(row.due_at, now)}
+                row.deadline_text = left % {"left": span_text(now, row.due_at)}
     return rows
 
 
@@ -576,19 +577,17 @@ def _queue_page(request: HttpRequest, *, with_form: bool = True) -> dict:
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """The dispatch queue: filters, sorted by deadline, bulk assign, workload; the table body
-    refreshes itself every few seconds (htmx) while nothing is selected."""
+    refreshes itself every few seconds (htmx) while nothing is selected. The workload panel is
+    only a placeholder here: htmx fetches it (queue_workload) once the page has loaded."""
     user = request.user
     _require_queue_role(user)
     context = _queue_page(request)
-    region = page_selectors.workload_region(user)
     context.update(
         {
             "bulk_fields_html": _queue_bulk_fields_html(user),
-            "workload_region": region,
-            # The panel written in Python (queue_html.workload_html: _workload.html's HTML).
-            "workload_html": workload_html(selectors.workload_per_worker(region, with_cells=False))
-            if region
-            else "",
+            # The user's own region is loaded with their scope: no query for a dispatcher.
+            "workload_region": page_selectors.workload_region(user),
+            "workload_refresh_seconds": WORKLOAD_REFRESH_SECONDS,
         }
     )
     return render(request, "incidents/queue.html", context)
@@ -601,6 +600,21 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
     _require_queue_role(request.user)
     # Only the rows: no template, no context processor (menu, badge queries).
     return HttpResponse(_queue_page(request, with_form=False)["rows_html"])
+
+
+@login_required
+@require_GET
+def queue_workload(request: HttpRequest) -> HttpResponse:
+    """The queue page's workload panel only (htmx loads it after the page, then every minute):
+    open work per grid worker of the user's own workload region."""
+    user = request.user
+    _require_queue_role(user)
+    region = page_selectors.workload_region(user)
+    if region is None:
+        return HttpResponse(status=204)  # the page shows no panel either
+    # Only the table (queue_html.workload_html: _workload.html's HTML): no template, no context
+    # processor (menu, badge queries).
+    return HttpResponse(workload_html(selectors.workload_per_worker(region, with_cells=False)))
 
 
 @login_required

@@ -559,6 +559,7 @@ ROUTES: dict[str, Route] = {
         shows={("dispatcher_a", None): ("inc_a",), ("dispatcher_b", None): ("inc_b",)},
     ),
     "incidents:queue_rows": Route(get=login_page(QUEUE)),
+    "incidents:queue_workload": Route(get=login_page(QUEUE)),
     "incidents:queue_assign": Route(
         get=signed(405),
         post=login_page(QUEUE, ok_status=302),

@@ -133,3 +133,28 @@ def test_pickers_follow_changes(city):
     page = client.get(reverse("incidents:queue")).content.decode()
     assert '<option value="350602001001001">新名字的网格</option>' in page
     assert "新来的网格员" in page  # the bulk-assign picker
+
+
+@pytest.mark.parametrize("count", [1, 7, 50])
+def test_compiled_rows_are_what_values_gives(city, count):
+    """A page's rows, read with the SQL and converters compiled once (selectors._RowsById),
+    are the dicts `values(*QUEUE_COLUMNS)` gives: types (aware datetimes, booleans, floats)
+    and the NULLs of rows without a cell, a region or an assignee."""
+    _many(city, count)
+    make_incident(city, state=S.CLOSED, due_at=None, grid_cell=None, handling_region=None)
+    ids = list(selectors.Incident.objects.order_by("-id").values_list("id", flat=True)[:count])
+    expected = list(
+        selectors.Incident.objects.filter(pk__in=ids).order_by().values(*selectors.QUEUE_COLUMNS)
+    )
+    got = selectors._QUEUE_ROWS.rows(ids)
+    key = lambda row: row["id"]  # noqa: E731
+    assert sorted(got, key=key) == sorted(expected, key=key)
+    assert [list(row) for row in got] == [list(selectors.QUEUE_COLUMNS)] * len(got)
+    assert any(row["assignee_id"] is None for row in got)
+    moment = got[0]["created_at"]
+    assert moment.tzinfo is not None
+    assert {type(row["urgent"]) for row in got} == {bool}
+    # The same number of ids again: the compiled entry is reused, not rebuilt.
+    size = len(selectors._QUEUE_ROWS.compiled)
+    selectors._QUEUE_ROWS.rows(ids)
+    assert len(selectors._QUEUE_ROWS.compiled) == size

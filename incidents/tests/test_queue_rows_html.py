@@ -289,11 +289,12 @@ def test_bulk_fields_are_the_forms_html_and_follow_the_staff(city, language):
     assert "新名字&lt;&amp;&gt;" in html
 
 
-def test_page_shows_the_workload_panel_of_the_region(city, monkeypatch):
+def test_fragment_is_the_workload_panel_of_the_region(city, monkeypatch):
+    """The panel htmx loads after the queue page (queue_workload) is _workload.html's HTML."""
     make_incident(city, state=S.DISPATCHED, assignee=city.worker)
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(city.dispatcher, backend=BACKEND)
-    response = client.get(reverse("incidents:queue"), {"open": "true"})
+    response = client.get(reverse("incidents:queue_workload"))
     assert response.status_code == 200
     region = page_selectors.workload_region(city.dispatcher)
     with translation.override("zh-hans"):
@@ -303,4 +304,24 @@ def test_page_shows_the_workload_panel_of_the_region(city, monkeypatch):
             .render({"workload": selectors.workload_per_worker(region, with_cells=False)})
         )
     assert f'data-user-id="{city.worker.pk}"' in panel
-    assert panel in response.content.decode()
+    assert response.content.decode() == panel
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_span_text_says_what_timesince_and_timeuntil_say(language):
+    """The deadline column's words, kept per language and minute count, are timesince's and
+    timeuntil's own, on both sides of the four-week line (calendar months) and of each unit."""
+    from django.utils.timesince import timesince, timeuntil
+
+    from incidents.queue_html import span_text
+
+    now = timezone.now().replace(microsecond=123456)
+    spans = [0, 1, 59, 60, 61, 119, 3599, 3600, 3661, 86399, 86400, 90061, 6 * 86400 + 7]
+    spans += [27 * 86400 - 1, 27 * 86400, 28 * 86400, 31 * 86400 + 5, 400 * 86400, -5, -3600]
+    with translation.override(language):
+        for seconds in spans:
+            for micro in (0, 999999):
+                moment = now - timedelta(seconds=seconds, microseconds=micro)
+                assert span_text(moment, now) == timesince(moment, now), seconds
+                later = now + timedelta(seconds=seconds, microseconds=micro)
+                assert span_text(now, later) == timeuntil(later, now), seconds

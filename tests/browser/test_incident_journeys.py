@@ -142,6 +142,10 @@ def test_report_verify_dispatch_resolve_check_rate(browser_page, live_server, re
     page.click("[data-nav='incidents:queue']")
     row = page.locator(f"#queue-rows tr[data-tracking-number='{number}']")
     expect(row).to_be_visible()
+    # The street's workload panel arrives after the page (htmx, a placeholder until then).
+    panel = page.locator(f"#workload-table tr[data-user-id='{worker.pk}']")
+    expect(panel).to_contain_text("网格员小林")
+    expect(page.locator("#workload-loading")).to_have_count(0)
     # A new report arrives: the table body refreshes without reloading the page.
     page.wait_for_load_state("load")  # htmx has wired the table body's triggers
     page.evaluate("window.__sameDocument = true")
