@@ -261,10 +261,14 @@ _pickers: dict = {"token": None, "by_user": {}}  # nosec B105 # a cache version,
 
 
 def clear_pickers() -> None:
-    """Forget this process's copy (tests: a rolled-back transaction leaves no token change)."""
+    """Forget this process's copy (tests: a rolled-back transaction leaves no token change),
+    and the routing directory kept under the same token (incidents.directory)."""
+    from incidents import directory
+
     with _pickers_lock:
         _pickers["token"] = None
         _pickers["by_user"] = {}
+    directory.clear()
 
 
 def pickers_changed(sender: Any = None, **kwargs: Any) -> None:

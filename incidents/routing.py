@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import RoleCode, User
 from grids.models import GridWorker, Region
+from incidents import directory
 from incidents.models import ESCALATION_ORDER, HandlingLevel, Incident, IncidentState
 
 S = IncidentState
@@ -265,6 +266,9 @@ def dispatcher_ids_at(region: Region | None) -> list[int]:
     """Active dispatchers scoped exactly to `region`."""
     if region is None:
         return []
+    known = directory.current()
+    if known is not None:
+        return list(known.dispatchers_at.get(region.pk, ()))
     return sorted({pk for pk, _region in _DISPATCHERS_IN.rows([region.pk])})
 
 
@@ -284,7 +288,11 @@ _REGION_CHAIN = PreparedQuery(
 
 def _region_chain_ids(region_id: int) -> list[int]:
     """The region's id and its ancestors' ids, nearest first, in one query (instead of one
-    per level; a tree deeper than five levels takes one more per four levels)."""
+    per level; a tree deeper than five levels takes one more per four levels); none with the
+    process's directory."""
+    known = directory.current()
+    if known is not None:
+        return known.chain(region_id)
     chain = [region_id]
     while True:
         rows = _REGION_CHAIN.rows(chain[-1])
@@ -297,10 +305,14 @@ def _region_chain_ids(region_id: int) -> list[int]:
 def nearest_dispatcher_ids(region: Region | int | None) -> list[int]:
     """Dispatchers of the region (a Region or its id), else of the nearest region above it that
     has any (two queries whatever the depth: the chain of parents, then the dispatchers along
-    it)."""
+    it), or none from the process's directory (incidents.directory)."""
     if region is None:
         return []
-    chain = _region_chain_ids(region if isinstance(region, int) else region.pk)
+    region_id = region if isinstance(region, int) else region.pk
+    known = directory.current()
+    if known is not None:
+        return known.nearest_dispatcher_ids(region_id)
+    chain = _region_chain_ids(region_id)
     rows = _DISPATCHERS_IN.rows(chain)
     by_region: dict[int, set[int]] = {}
     for pk, region_id in rows:
@@ -315,6 +327,9 @@ def department_handler_ids(department: str, region_code: str) -> list[int]:
     """Active handlers of `department` whose scope covers the region code."""
     if not department:
         return []
+    known = directory.current()
+    if known is not None:
+        return known.department_handler_ids(department, region_code)
     rows = User.objects.filter(
         is_active=True,
         roles__code=RoleCode.DEPARTMENT_HANDLER,
@@ -329,6 +344,7 @@ def department_handler_ids(department: str, region_code: str) -> list[int]:
     return sorted(result)
 
 
+@directory.pinned()
 def unit_member_ids(incident: Incident) -> list[int]:
     """Who may accept work sent to the incident's handling unit (no assignee yet)."""
     level = incident.handling_level
@@ -403,14 +419,22 @@ def choose_checker(incident: Incident) -> int | None:
 
 
 def region_at_level(community: Region | None, level: str) -> Region | None:
-    """The region running `level` above (or at) the incident's community."""
+    """The region running `level` above (or at) the incident's community. A region above it
+    comes from the process's directory (incidents.directory: its boundary deferred), else
+    from the database."""
     wanted = REGION_LEVEL_FOR.get(level)
+    if community is None or community.level == wanted:
+        return community
+    known = directory.current()
+    if known is not None and known.knows_chain_from(community.parent_id):
+        return known.region_at_level(community.parent_id, wanted)
     node = community
     while node is not None and node.level != wanted:
         node = node.parent
     return node
 
 
+@directory.pinned()
 def target_at(incident: Incident, *, level: str, department: str = "") -> DispatchTarget:
     """The best target at `level` (and department) for the incident: person, pool or unit."""
     region = region_at_level(incident.region, level)
@@ -440,6 +464,7 @@ def target_at(incident: Incident, *, level: str, department: str = "") -> Dispat
     return DispatchTarget("unit", level, region_id, department)
 
 
+@directory.pinned()
 def route(incident: Incident) -> DispatchTarget:
     """The routing rules for a verified (or reopened, or returned from mediation) incident."""
     if incident.state in (S.REOPENED, S.MEDIATING) and incident.dispatched_at is not None:
@@ -501,6 +526,7 @@ def dispatcher_for(region: Region | None) -> int | None:
     return least_loaded(nearest_dispatcher_ids(region))
 
 
+@directory.pinned()
 def responsible_user_ids(incident: Incident) -> list[int]:
     """Who should hear about the incident's current deadline."""
     state = incident.state

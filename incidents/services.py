@@ -264,8 +264,16 @@ def _lock(incident_id: int, *, with_region: bool = False) -> Incident:
 
 
 def _attach_community(incident: Incident) -> None:
-    """Read the incident's community (region) with the compiled query, for routing."""
+    """The incident's community (region), for routing: from the process's directory
+    (incidents.directory: no query; boundary deferred), else with the compiled query."""
     if incident.region_id is None:
+        return
+    from incidents import directory
+
+    known = directory.current()
+    region = known.region(incident.region_id) if known is not None else None
+    if region is not None:
+        incident.region = region
         return
     sql, params = _COMMUNITY.sql_with_params(incident.region_id)
     region = next(iter(Region.objects.raw(sql, params)), None)
@@ -712,11 +720,13 @@ def incident_start_verification(*, incident_id: int, route_now: bool = False) ->
                 data=data,
             )
             if route_now:  # what incident_route does, without a second lock and UPDATE
-                _attach_community(incident)  # the located one: routing walks up from it
-                target = routing.route(incident)
-                _apply_dispatch(
-                    incident, target, actor=None, action=A.DISPATCH, data={"by_rules": True}
-                )
+                # One snapshot of the routing directory (one token read) for the whole step.
+                with routing.directory.pinned():
+                    _attach_community(incident)  # the located one: routing walks up from it
+                    target = routing.route(incident)
+                    _apply_dispatch(
+                        incident, target, actor=None, action=A.DISPATCH, data={"by_rules": True}
+                    )
             return incident
         previous = _move(incident, A.START_VERIFICATION, S.VERIFYING)
         incident.verifier_id = routing.choose_verifier(incident)

@@ -30,6 +30,16 @@ REPORT_STATEMENTS = 5
 START_VERIFICATION_STATEMENTS = 7
 # lock, the community, the cell's workers | UPDATE, event (+ audit), notice
 ROUTE_STATEMENTS = 7
+# A grid worker's report, verified and routed in one step (the worker of the cell in person):
+# lock, reporter's role, event (+ audit), the cell's workers | UPDATE, event (+ audit), notice
+PATROL_STATEMENTS = 9
+# The same, routed to a street's unit with two dispatchers: the workload of both instead of
+# the cell's workers. The regions and the dispatchers/handlers come from the routing directory
+# (incidents.directory); without it (the cache down) 6 more: the community, the street, the
+# department's handlers, the street's dispatchers, then for the notice the parent chain and the
+# dispatchers along it.
+PATROL_TO_UNIT_STATEMENTS = 9
+DIRECTORY_READS = 6
 
 
 def statements(ctx) -> list[str]:
@@ -251,17 +261,63 @@ def test_a_patrol_report_is_verified_and_routed_by_one_task_in_a_few_statements(
     assert list(
         IncidentEvent.objects.filter(incident=incident).values_list("action", flat=True)
     ) == ["report", "start_verification", "dispatch"]
-    # lock, reporter's role, the community (for routing), cell's workers, ONE UPDATE, two
-    # events (+ audit), the notice: no second lock, no second UPDATE
-    assert len(sql) <= 10, "\n".join(sql)
+    # lock, reporter's role, cell's workers, ONE UPDATE, two events (+ audit), the notice: no
+    # second lock, no second UPDATE; the community comes from the routing directory
+    # (incidents.directory, built by the warm-up report), as does everything routing reads
+    # about regions and roles
+    assert len(sql) == PATROL_STATEMENTS, "\n".join(sql)
     assert sum(statement.startswith("UPDATE") for statement in sql) == 1
     joined = "\n".join(sql)
     assert "incidents_category" not in joined
-    # the community by its key, in a query of its own: building the lock's join with it took
-    # longer than running both (docs/performance.md)
-    regions = [statement for statement in sql if 'FROM "grids_region"' in statement]
-    assert len(regions) == 1 and '"boundary"' not in regions[0], regions
+    assert 'FROM "grids_region"' not in joined
     assert city.worker.notifications.filter(dedupe_key__startswith=f"incident:{incident_id}:")
+
+
+def test_a_patrol_report_routed_to_a_unit_reads_no_region_or_role_rows(
+    city, warm, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Issue #8: the worker's routing reads the regions and who holds which role where from the
+    process's directory; the workload of the candidates stays a live read."""
+    from core.testing import make_user
+    from incidents import directory
+    from incidents.page_selectors import PICKERS_TOKEN
+
+    second = make_user("dispatcher_a2", roles=["dispatcher"], region=city.street_a)
+    directory.current()  # built again after the change, as the next step of a worker would
+    client = client_for(city.worker)
+
+    def step() -> tuple[Incident, list[str]]:
+        # 0107 (abandoned vehicle): street level, 交警 (nobody here): the street's dispatchers
+        response, _sql, _ = post_report(client, django_capture_on_commit_callbacks, category="0107")
+        incident_id = response.json()["id"]
+        sql, _ = run_task(tasks.locate_and_assign, incident_id, django_capture_on_commit_callbacks)
+        return Incident.objects.get(pk=incident_id), sql
+
+    incident, sql = step()
+    # Two dispatchers with the same workload: nobody stands out, the street's unit gets it and
+    # both hear of it.
+    assert incident.state == S.DISPATCHED and incident.assignee_id is None
+    assert (incident.handling_level, incident.handling_region_id) == ("street", city.street_a.pk)
+    notified = {city.dispatcher.pk, second.pk}
+    assert (
+        set(
+            city.dispatcher.notifications.model.objects.filter(
+                dedupe_key__startswith=f"incident:{incident.pk}:"
+            ).values_list("user_id", flat=True)
+        )
+        == notified
+    )
+    assert len(sql) == PATROL_TO_UNIT_STATEMENTS, "\n".join(sql)
+    joined = "\n".join(sql)
+    assert 'FROM "grids_region"' not in joined and "\"role_id\" = 'dispatcher'" not in joined
+    # The workload of the two dispatchers: a live read.
+    workload = [q for q in sql if 'FROM "accounts_user" ' in q]
+    assert len(workload) == 1 and "COUNT(" in workload[0], workload
+
+    monkeypatch.setattr(PICKERS_TOKEN, "read", lambda: None)  # the cache is down
+    incident, sql_without = step()
+    assert incident.assignee_id is None and incident.handling_region_id == city.street_a.pk
+    assert len(sql_without) == PATROL_TO_UNIT_STATEMENTS + DIRECTORY_READS, "\n".join(sql_without)
 
 
 def test_the_route_task_still_routes_a_verified_incident_left_pending(
@@ -292,22 +348,29 @@ def test_the_small_answer_is_what_the_documented_serializer_writes(city):
         assert incident_created_data(incident) == IncidentCreatedSerializer(incident).data
 
 
-def test_the_nearest_dispatchers_are_found_up_the_tree_in_two_statements(city):
-    from accounts.models import User
+def test_the_nearest_dispatchers_are_found_up_the_tree(city, warm, monkeypatch):
     from core.testing import make_user
     from incidents import routing
+    from incidents.page_selectors import PICKERS_TOKEN
 
-    # A community without dispatchers: its street's (one level up) are the nearest.
+    # A community without dispatchers: its street's (one level up) are the nearest, from the
+    # routing directory (incidents.directory, built by the warm-up report): no query.
     with CaptureQueriesContext(connection) as ctx:
         found = routing.nearest_dispatcher_ids(city.a1)
-    assert found == [city.dispatcher.pk] and len(ctx.captured_queries) == 2
+    assert found == [city.dispatcher.pk] and ctx.captured_queries == []
     # By id as well; a dispatcher of the community itself is nearer than the street's.
     own = make_user("dispatcher_a1", roles=["dispatcher"], region=city.a1)
     assert routing.nearest_dispatcher_ids(city.a1.pk) == [own.pk]
     # Nobody in the street either: the district's, then nobody at all.
-    User.objects.filter(pk__in=[own.pk, city.dispatcher.pk]).update(is_active=False)
+    for user in (own, city.dispatcher):
+        user.is_active = False
+        user.save()
     assert routing.nearest_dispatcher_ids(city.a1) == []
     district_dispatcher = make_user("dispatcher_d", roles=["dispatcher"], region=city.district)
+    assert routing.nearest_dispatcher_ids(city.a1) == [district_dispatcher.pk]
+    # Without the directory (the cache is down): two statements whatever the depth, the chain
+    # of parents, then the dispatchers along it.
+    monkeypatch.setattr(PICKERS_TOKEN, "read", lambda: None)
     with CaptureQueriesContext(connection) as ctx:
         assert routing.nearest_dispatcher_ids(city.a1) == [district_dispatcher.pk]
     assert len(ctx.captured_queries) == 2
