@@ -137,16 +137,17 @@ def test_pickers_follow_changes(city):
 
 @pytest.mark.parametrize("count", [1, 7, 50])
 def test_compiled_rows_are_what_values_gives(city, count):
-    """A page's rows, read with the SQL and converters compiled once (selectors._RowsById),
-    are the dicts `values(*QUEUE_COLUMNS)` gives: types (aware datetimes, booleans, floats)
-    and the NULLs of rows without a cell, a region or an assignee."""
+    """A page's rows, read with the SQL and converters compiled once (selectors._QUEUE_ROWS,
+    a routing.PreparedQuery), are the dicts `values(*QUEUE_COLUMNS)` gives: types (aware
+    datetimes, booleans, floats) and the NULLs of rows without a cell, a region or an
+    assignee."""
     _many(city, count)
     make_incident(city, state=S.CLOSED, due_at=None, grid_cell=None, handling_region=None)
     ids = list(selectors.Incident.objects.order_by("-id").values_list("id", flat=True)[:count])
     expected = list(
         selectors.Incident.objects.filter(pk__in=ids).order_by().values(*selectors.QUEUE_COLUMNS)
     )
-    got = selectors._QUEUE_ROWS.rows(ids)
+    got = selectors._QUEUE_ROWS.dicts(ids)
     key = lambda row: row["id"]  # noqa: E731
     assert sorted(got, key=key) == sorted(expected, key=key)
     assert [list(row) for row in got] == [list(selectors.QUEUE_COLUMNS)] * len(got)
@@ -156,5 +157,5 @@ def test_compiled_rows_are_what_values_gives(city, count):
     assert {type(row["urgent"]) for row in got} == {bool}
     # The same number of ids again: the compiled entry is reused, not rebuilt.
     size = len(selectors._QUEUE_ROWS.compiled)
-    selectors._QUEUE_ROWS.rows(ids)
+    selectors._QUEUE_ROWS.dicts(ids)
     assert len(selectors._QUEUE_ROWS.compiled) == size
