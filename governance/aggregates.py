@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from governance.models import FactWatermark, IncidentDailyCount, IncidentFact
 from incidents.models import Action, Incident, IncidentEvent, IncidentState
@@ -90,24 +91,72 @@ def _chunks(values: Iterable[int], size: int) -> Iterator[list[int]]:
         yield chunk
 
 
+def _moment(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return parse_datetime(str(value))
+
+
+def _dispatch_due_in_force(first: tuple | None, row: dict) -> datetime | None:
+    """The dispatch deadline the first dispatch is judged by: the one in force when it was
+    made, which the dispatch event records (`data["dispatch_due_at"]`); a return (退回) or an
+    escalation may reset the incident's deadline afterwards. 随手办: none (on time). A dispatch
+    recorded before the event carried it: the incident's current deadline (the same value
+    unless a return or escalation reset it later)."""
+    if first is None:
+        return row["dispatch_due_at"]
+    action, _at, data = first
+    if action == Action.FIX_ON_SPOT:
+        return None
+    if "dispatch_due_at" in data:
+        return _moment(data["dispatch_due_at"])
+    return row["dispatch_due_at"]
+
+
+def _missed_dispatch_deadline(actor_id: int | None, from_state: str, at, data: dict) -> bool:
+    """An escalation out of verifying/verified that shows a missed deadline before the first
+    dispatch: any by the deadline sweep; one by a person out of `verified` after the dispatch
+    deadline it replaced (the event records it) had passed."""
+    if from_state not in BEFORE_DISPATCH_STATES:
+        return False
+    if actor_id is None:
+        return True
+    replaced = (
+        _moment(data.get("dispatch_due_at")) if from_state == IncidentState.VERIFIED else None
+    )
+    return replaced is not None and at > replaced
+
+
 def derive_facts(row: dict, events: list[tuple]) -> IncidentFact:
     """The facts of one incident (a values() row) from its relevant timeline events, given as
     (action, actor_id, from_state, created_at, data) in time order."""
-    dispatches = [at for action, _a, _f, at, _d in events if action in DISPATCH_ACTIONS]
-    first_dispatch = dispatches[0] if dispatches else row["dispatched_at"]
+    first = next(
+        (
+            (action, at, data or {})
+            for action, _a, _f, at, data in events
+            if action in DISPATCH_ACTIONS
+        ),
+        None,
+    )
+    first_dispatch = first[1] if first else row["dispatched_at"]
     sweep_escalations = [
         (from_state, at)
         for action, actor_id, from_state, at, _d in events
         if action == Action.ESCALATE and actor_id is None
     ]
     dispatched_on_time = None
+    dispatch_due = row["dispatch_due_at"]
     if first_dispatch is not None:
         late_before_dispatch = any(
-            state in BEFORE_DISPATCH_STATES and at <= first_dispatch
-            for state, at in sweep_escalations
+            action == Action.ESCALATE
+            and at <= first_dispatch
+            and _missed_dispatch_deadline(actor_id, from_state, at, data or {})
+            for action, actor_id, from_state, at, data in events
         )
-        due = row["dispatch_due_at"]
-        dispatched_on_time = not late_before_dispatch and (due is None or first_dispatch <= due)
+        dispatch_due = _dispatch_due_in_force(first, row)
+        dispatched_on_time = not late_before_dispatch and (
+            dispatch_due is None or first_dispatch <= dispatch_due
+        )
 
     closed = row["state"] == IncidentState.CLOSED
     closed_at = row["closed_at"] if closed else None
@@ -147,7 +196,7 @@ def derive_facts(row: dict, events: list[tuple]) -> IncidentFact:
         assignee_id=row["assignee_id"],
         reported_at=row["created_at"],
         first_dispatched_at=first_dispatch,
-        dispatch_due_at=row["dispatch_due_at"],
+        dispatch_due_at=dispatch_due,
         dispatched_on_time=dispatched_on_time,
         resolve_due_at=row["resolve_due_at"],
         resolved_at=row["resolved_at"],

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -580,30 +581,39 @@ def _own_job(request: HttpRequest, pk: int):
 @require_GET
 def case_file(request: HttpRequest, pk: int) -> HttpResponse:
     """A printable case file of one incident: every field, photos and the timeline (as the
-    user may see them; personal data masked unless the user may see contacts)."""
+    user may see them, like the detail page: personal data masked unless the user may see
+    contacts; staff names and the assignee only for staff; photos through the scoped photo
+    view, never a media URL)."""
     from incidents.models import Action, IncidentPhoto, IncidentState
-    from incidents.selectors import incident_get_for_user, incident_timeline_for
+    from incidents.selectors import (
+        actor_label,
+        incident_get_for_user,
+        incident_timeline_for,
+        is_staff_viewer,
+    )
 
+    user = request.user
     try:
-        incident = incident_get_for_user(user=request.user, incident_id=pk)
+        incident = incident_get_for_user(user=user, incident_id=pk)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
-    contacts = exports.sees_contacts(request.user)
-    cells = exports.incident_row(
-        incident, viewer=request.user, contacts=contacts, now=timezone.now()
-    )
+    staff = is_staff_viewer(user)
+    contacts = exports.sees_contacts(user)
+    cells = exports.incident_row(incident, viewer=user, contacts=contacts, now=timezone.now())
+    staff_only = set() if staff else {pgettext("supervision", "Assignee")}
     fields = [
         (label, "—" if value in ("", None) else value)
         for label, value in zip(exports.incident_headers(), cells, strict=True)
+        if label not in staff_only
     ]
-    events = list(incident_timeline_for(request.user, incident))
+    events = list(incident_timeline_for(user, incident))
     timeline = [
         {
             "pk": event.pk,
             "created_at": event.created_at,
             "action": event.action,
             "action_label": _label(Action, event.action),
-            "actor": event.actor,
+            "actor": actor_label(event, user, staff),
             "to_state_label": _label(IncidentState, event.to_state),
             "note": event.note,
         }
@@ -620,6 +630,7 @@ def case_file(request: HttpRequest, pk: int) -> HttpResponse:
         "governance/case_file.html",
         {
             "incident": incident,
+            "staff": staff,
             "fields": fields,
             "timeline": timeline,
             "photos": photos,

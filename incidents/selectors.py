@@ -132,6 +132,20 @@ def is_staff_viewer(user: User | None) -> bool:
     )
 
 
+def actor_label(event: IncidentEvent, viewer: User, staff: bool) -> str:
+    """Who did a timeline step, as `viewer` may see it: "System" for the rules, "You" for the
+    viewer, the person's name for staff (`staff`: is_staff_viewer(viewer)), "Staff" for
+    anybody else. The detail page and the case file use it; the API's EventSerializer hides
+    the actor the same way."""
+    if event.actor_id is None:
+        return _("System")
+    if event.actor_id == viewer.pk:
+        return _("You")
+    if staff:
+        return str(event.actor)
+    return _("Staff")
+
+
 def incident_actions_for(user: User | None, incident: Incident) -> list[str]:
     """The actions `user` may take on the incident now (names from models.Action), in loop
     order. The pages show one button per name; the services enforce the same rules."""

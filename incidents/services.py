@@ -208,6 +208,10 @@ def _notify(
     )
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
 def _event(
     incident: Incident,
     *,
@@ -1103,6 +1107,9 @@ def _apply_dispatch(
             "region": target.region_id,
             "department": target.department,
             "assignee": target.assignee_id,
+            # The dispatch deadline in force now (a return or escalation may reset it later):
+            # the KPI 按时派遣率 judges the first dispatch by it (governance.aggregates).
+            "dispatch_due_at": _iso(incident.dispatch_due_at),
             **(data or {}),
         },
     )
@@ -1371,6 +1378,7 @@ def _apply_escalation(
         incident.due_at = incident.verify_due_at
         tell = [incident.verifier_id] if incident.verifier_id else []
     elif previous == S.VERIFIED:
+        data["dispatch_due_at"] = _iso(incident.dispatch_due_at)  # the deadline it replaces
         incident.dispatch_due_at = add_limit(now, _limit(category, "dispatch_within"))
         incident.due_at = incident.dispatch_due_at
         tell = context.nearest_dispatchers(region_id)

@@ -930,14 +930,7 @@ def _action_url(name: str, incident: Incident) -> str:
     return reverse(f"incidents:{name}", args=[incident.pk])
 
 
-def _actor_label(event, viewer: User, staff: bool) -> str:
-    if event.actor_id is None:
-        return _("System")
-    if event.actor_id == viewer.pk:
-        return _("You")
-    if staff:
-        return str(event.actor)
-    return _("Staff")
+_actor_label = selectors.actor_label  # the old name, kept importable
 
 
 def _render_detail(

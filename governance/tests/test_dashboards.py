@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from core.testing import make_grid_worker, make_user
-from governance import aggregates, kpis
+from governance import aggregates, exports, kpis
 from governance.tests.kpi_data import NOW, PERIOD, build_city
 
 
@@ -322,3 +322,92 @@ def test_case_file_css_has_print_rules(client, city):
     with open(finders.find("js/governance/governance.css"), encoding="utf-8") as handle:
         css = handle.read()
     assert "@media print" in css
+
+
+@pytest.fixture
+def handled(region_tree):
+    """A resident's report (with a photo) that a dispatcher sent to a grid worker, who
+    accepted and resolved it with an evidence photo; staff with recognisable names."""
+    from accounts.models import User
+    from incidents import services
+    from incidents.models import Channel, IncidentState
+    from incidents.tests.conftest import IN_A1_1, jpeg_upload
+    from incidents.tests.factories import build_city as build_loop_city
+
+    loop = build_loop_city(region_tree)
+    User.objects.filter(pk=loop.dispatcher.pk).update(display_name="郑晓敏")
+    User.objects.filter(pk=loop.worker.pk).update(display_name="李振华")
+    loop.dispatcher.refresh_from_db()
+    loop.worker.refresh_from_db()
+    incident = services.incident_report(
+        actor=loop.resident,
+        category=loop.categories["0102"],
+        description="垃圾堆积",
+        channel=Channel.RESIDENT_WEB,
+        lat=IN_A1_1[0],
+        lng=IN_A1_1[1],
+        photos=[jpeg_upload()],
+    )
+    type(incident).objects.filter(pk=incident.pk).update(
+        state=IncidentState.VERIFIED,
+        grid_cell=loop.cell_a1_1,
+        region=loop.a1,
+        region_code=loop.a1.code,
+        verifier=loop.worker,
+    )
+    services.incident_dispatch(
+        incident_id=incident.pk, actor=loop.dispatcher, assignee_id=loop.worker.pk
+    )
+    services.incident_accept(incident_id=incident.pk, actor=loop.worker)
+    services.incident_resolve(
+        incident_id=incident.pk, actor=loop.worker, result="已清理", photos=[jpeg_upload()]
+    )
+    loop.incident = incident
+    return loop
+
+
+def test_case_file_hides_staff_names_and_media_urls_from_the_resident(client, handled):
+    """Security review L3 + M5: the resident's case file names no staff member (the actors of
+    the timeline, the assignee) and links the photos through the scoped photo view."""
+    from django.urls import resolve
+
+    from incidents.models import IncidentPhoto
+    from incidents.views import photo as photo_view
+
+    incident = handled.incident
+    url = reverse("governance:case_file", args=[incident.pk])
+    response = signed_in(client, handled.resident).get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert incident.tracking_number in html
+    assert "郑晓敏" not in html and "李振华" not in html
+    assert "dispatcher_a" not in html and "worker_a1" not in html
+    assert "/media/" not in html
+    assert len(response.context["fields"]) == len(exports.incident_headers()) - 1  # no assignee
+    actions = [row["action"] for row in response.context["timeline"]]
+    assert {"dispatch", "accept", "resolve"} <= set(actions)
+    photos = list(IncidentPhoto.objects.filter(incident=incident))
+    assert len(photos) == 2
+    for photo in photos:
+        assert photo.image.url not in html
+        link = reverse("incidents:photo", args=[photo.pk])
+        assert f'src="{link}"' in html
+        assert resolve(link).func is photo_view
+        served = client.get(link)  # the resident may see the photos of their own report
+        assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+
+
+def test_case_file_names_staff_for_staff(client, handled):
+    incident = handled.incident
+    url = reverse("governance:case_file", args=[incident.pk])
+    response = signed_in(client, handled.dispatcher).get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "李振华" in html  # the assignee and the actor of accept / resolve
+    assert len(response.context["fields"]) == len(exports.incident_headers())
+    assert "李振华" in dict(response.context["fields"]).values()  # the assignee
+    actors = {row["action"]: row["actor"] for row in response.context["timeline"]}
+    assert actors["accept"] == actors["resolve"] == "李振华"
+    assert "/media/" not in html
+    html = signed_in(client, handled.supervisor).get(url).content.decode()
+    assert "郑晓敏" in html and "李振华" in html

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.utils.dateparse import parse_datetime
 
 from core.exceptions import NotFoundError, PermissionDeniedError, ValidationFailed
 from core.testing import make_grid_worker, make_user
@@ -600,3 +601,121 @@ def test_daily_counts_out_of_step_are_recounted(city):
     query = kpis.kpi_query_build(user=city.dispatcher, params=PERIOD, now=NOW)
     daily, facts = daily_and_facts(query)
     assert daily[""]["satisfied"] == facts[""]["satisfied"] == 1
+
+
+# --- 按时派遣率: the dispatch deadline in force when the dispatch was made -----------------------
+
+
+@pytest.fixture
+def loop(region_tree):
+    """The incident engine's test city (staff, categories) and an incident verified at T0 with
+    a dispatch deadline 30 minutes later."""
+    from incidents.models import IncidentState
+    from incidents.tests.factories import build_city as build_loop_city
+    from incidents.tests.factories import make_incident as make_loop_incident
+
+    data = build_loop_city(region_tree)
+    data.t0 = at(3, 10, 9, 0)
+    data.incident = make_loop_incident(
+        data,
+        state=IncidentState.VERIFIED,
+        verified_at=data.t0,
+        dispatch_due_at=data.t0 + timedelta(minutes=30),
+        due_at=data.t0 + timedelta(minutes=30),
+    )
+    return data
+
+
+def _fact(incident) -> IncidentFact:
+    aggregates.incident_facts_rebuild(now=NOW)
+    return IncidentFact.objects.get(pk=incident.pk)
+
+
+def _on_time_dispatch_rate(loop) -> float | None:
+    query = kpis.kpi_query_build(user=loop.supervisor, params=PERIOD, now=NOW)
+    return kpis.kpi_table(query).total.values["on_time_dispatch"].value
+
+
+def test_a_late_first_dispatch_stays_late_after_a_return_resets_the_deadline(loop):
+    """Domain review #7 (the probe): first dispatch 2.5 h late, the unit returns it (退回, the
+    dispatch deadline restarts), the re-dispatch is within the new deadline: not on time."""
+    from incidents.services import incident_dispatch, incident_return
+
+    incident, t0 = loop.incident, loop.t0
+    with time_machine.travel(t0 + timedelta(hours=3), tick=False):
+        incident_dispatch(
+            incident_id=incident.pk, actor=loop.dispatcher, assignee_id=loop.worker.pk
+        )
+    with time_machine.travel(t0 + timedelta(hours=3, minutes=10), tick=False):
+        incident_return(incident_id=incident.pk, actor=loop.worker, reason="不属于本网格")
+    with time_machine.travel(t0 + timedelta(hours=3, minutes=15), tick=False):
+        incident_dispatch(
+            incident_id=incident.pk, actor=loop.dispatcher, assignee_id=loop.worker2.pk
+        )
+    incident.refresh_from_db()
+    # The incident's current deadline (restarted by the return) would call it on time.
+    assert incident.dispatch_due_at > t0 + timedelta(hours=3)
+    first, second = incident.events.filter(action=Action.DISPATCH).order_by("created_at", "id")
+    assert parse_datetime(first.data["dispatch_due_at"]) == t0 + timedelta(minutes=30)
+    assert parse_datetime(second.data["dispatch_due_at"]) == incident.dispatch_due_at
+    fact = _fact(incident)
+    assert fact.first_dispatched_at == t0 + timedelta(hours=3)
+    assert fact.dispatch_due_at == t0 + timedelta(minutes=30)
+    assert fact.dispatched_on_time is False
+    assert _on_time_dispatch_rate(loop) == 0.0
+
+
+def test_an_on_time_first_dispatch_stays_on_time_after_a_return(loop):
+    from incidents.services import incident_dispatch, incident_return
+
+    incident, t0 = loop.incident, loop.t0
+    with time_machine.travel(t0 + timedelta(minutes=20), tick=False):
+        incident_dispatch(
+            incident_id=incident.pk, actor=loop.dispatcher, assignee_id=loop.worker.pk
+        )
+    with time_machine.travel(t0 + timedelta(hours=5), tick=False):
+        incident_return(incident_id=incident.pk, actor=loop.worker, reason="不属于本网格")
+    with time_machine.travel(t0 + timedelta(hours=9), tick=False):  # the new deadline missed
+        incident_dispatch(
+            incident_id=incident.pk, actor=loop.dispatcher, assignee_id=loop.worker2.pk
+        )
+    assert _fact(incident).dispatched_on_time is True
+    assert _on_time_dispatch_rate(loop) == 1.0
+
+
+def test_a_manual_escalation_after_the_dispatch_deadline_keeps_the_dispatch_late(loop):
+    """A person escalates a verified incident whose dispatch deadline has passed: the new
+    level gets a fresh deadline, but the dispatch was already late."""
+    from incidents.services import incident_dispatch, incident_escalate
+
+    incident, t0 = loop.incident, loop.t0
+    with time_machine.travel(t0 + timedelta(hours=1), tick=False):
+        incident_escalate(incident_id=incident.pk, actor=loop.dispatcher, reason="超时未派遣")
+    escalation = incident.events.get(action=Action.ESCALATE)
+    assert parse_datetime(escalation.data["dispatch_due_at"]) == t0 + timedelta(minutes=30)
+    with time_machine.travel(t0 + timedelta(hours=1, minutes=5), tick=False):
+        incident_dispatch(
+            incident_id=incident.pk, actor=loop.dispatcher, assignee_id=loop.worker.pk
+        )
+    assert _fact(incident).dispatched_on_time is False
+
+
+def test_a_manual_escalation_before_the_dispatch_deadline_is_not_late(loop):
+    from incidents.services import incident_dispatch, incident_escalate
+
+    incident, t0 = loop.incident, loop.t0
+    with time_machine.travel(t0 + timedelta(minutes=10), tick=False):
+        incident_escalate(incident_id=incident.pk, actor=loop.dispatcher, reason="需社区处理")
+    with time_machine.travel(t0 + timedelta(minutes=40), tick=False):  # in the new deadline
+        incident_dispatch(
+            incident_id=incident.pk, actor=loop.dispatcher, assignee_id=loop.worker.pk
+        )
+    assert _fact(incident).dispatched_on_time is True
+
+
+def test_a_dispatch_recorded_without_the_deadline_is_judged_by_the_current_one(city):
+    """Events written before the dispatch event carried its deadline (kpi_data writes them
+    without it): the incident's deadline is used, as before."""
+    fact = IncidentFact.objects.get(pk=city.incidents[2].pk)
+    assert fact.dispatched_on_time is False
+    assert fact.dispatch_due_at == city.incidents[2].dispatch_due_at
