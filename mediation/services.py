@@ -36,6 +36,7 @@ from core.exceptions import (
     PermissionDeniedError,
     ValidationFailed,
 )
+from core.masking import mask_phone
 from core.services import notification_send, sms_queue
 from grids.models import Region
 from incidents.models import Category
@@ -433,6 +434,24 @@ def case_register(
     )
 
 
+def _unmask_reporter_phone(incident, parties: Sequence[dict]) -> list[dict]:
+    """The referral page prefills the reporter's phone masked (138****1234) for a viewer who
+    does not see contacts. Sent back unchanged, it stands for the reporter's real phone: the
+    party gets the real number (the masked string is never stored) and the viewer still never
+    sees it. Any other value is the caller's own and is validated as usual."""
+    phone = incident.reporter_phone or (
+        incident.reporter.phone if incident.reporter_id and incident.reporter.phone else ""
+    )
+    masked = mask_phone(phone)
+    result = []
+    for raw in parties or []:
+        party = dict(raw)
+        if phone and masked != phone and (party.get("phone") or "").strip() == masked:
+            party["phone"] = phone
+        result.append(party)
+    return result
+
+
 @transaction.atomic
 def case_create_from_incident(
     *,
@@ -457,6 +476,7 @@ def case_create_from_incident(
     incident = incident_get_for_user(user=actor, incident_id=incident_id)
     if not incident.category.is_dispute:
         raise ValidationFailed(_("Only disputes can be referred to mediation."))
+    parties = _unmask_reporter_phone(incident, parties)
     if (
         MediationCase.objects.filter(incident_id=incident.pk, outcome="")
         .exclude(state=CaseState.DECLINED)
