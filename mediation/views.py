@@ -35,6 +35,7 @@ from mediation.forms import (
     RoomImportForm,
     RoomMediatorForm,
     ScheduleForm,
+    SealForm,
     SignForm,
     StatsForm,
     parties_from,
@@ -440,6 +441,7 @@ def _build_form(action: str, case: MediationCase, data=None):
             ),
         ),
         "sign": lambda: SignForm(data, signers=_signers(case, agreement)),
+        "seal": lambda: SealForm(data),
         "extend": lambda: ExtendForm(data),
         "refuse": lambda: RefuseForm(data, parties=case.parties.all()),
         "withdraw": lambda: ReasonForm(data),
@@ -491,7 +493,10 @@ def _run_action(request: HttpRequest, action: str, case: MediationCase, data: di
         )
         if agreement.is_effective:
             return _("Oral agreement recorded; it is in effect.")
-        return _("Agreement recorded; it takes effect when everyone has signed.")
+        return _(
+            "Agreement recorded; it takes effect when every party and the mediator have signed "
+            "and the committee has sealed it."
+        )
     if action == "sign":
         signer = data["signer"]
         services.agreement_sign(
@@ -499,8 +504,12 @@ def _run_action(request: HttpRequest, action: str, case: MediationCase, data: di
             case_id=pk,
             party_id=None if signer == "mediator" else int(signer),
             method=data["method"],
+            signed_at=data.get("signed_at"),
         )
         return _("Signature recorded.")
+    if action == "seal":
+        services.agreement_seal(actor=user, case_id=pk, sealed_at=data.get("sealed_at"))
+        return _("Committee seal recorded.")
     if action == "extend":
         services.case_extend(
             actor=user,

@@ -395,6 +395,7 @@ MEDIATION_CASE_APIS = [
     "schedule",
     "agreement",
     "sign",
+    "seal",
     "extend",
     "withdraw",
     "fail",

@@ -267,9 +267,15 @@ def test_printable_agreement_has_a_copy_per_party_and_an_archive_copy(world, log
     assert content.count('class="copy"') == case.parties.count() + 1
     assert content.count("西桥社区评理说事点") >= case.parties.count() + 1
     assert "李四于三日内清理杂物" in content
-    sign_all(world, case)
+    sign_all(world, case, seal=False)
     content = client.get(reverse("mediation:agreement_print", args=[case.pk])).content.decode()
     assert content.count("张三 (") >= 1  # the signature line is filled in
+    assert "<mark>" in content  # signed by all, not sealed: not in effect (Art. 29)
+    services.agreement_seal(actor=world.mediator, case_id=case.pk)
+    content = client.get(reverse("mediation:agreement_print", args=[case.pk])).content.decode()
+    today = timezone.localdate().isoformat()
+    assert "<mark>" not in content
+    assert f'id="seal-line">西桥社区评理说事点 {today}' in content
 
 
 def test_calendar_shows_the_weeks_sessions(world, login):
@@ -362,9 +368,19 @@ def test_agreement_and_signatures_on_the_case_page(world, login):
         )
         assert response.status_code == 302
     case.refresh_from_db()
+    # Signed by everyone but not sealed by the committee: not in effect yet (Art. 29).
+    assert case.state == CaseState.IN_SESSION
+    content = client.get(reverse("mediation:case_detail", args=[case.pk])).content.decode()
+    assert 'data-effective="no"' in content
+    assert 'data-sealed="no"' in content
+    assert 'id="form-seal"' in content
+    response = client.post(reverse("mediation:case_action", args=[case.pk, "seal"]), {})
+    assert response.status_code == 302
+    case.refresh_from_db()
     assert case.state == CaseState.AGREEMENT_REACHED
     content = client.get(reverse("mediation:case_detail", args=[case.pk])).content.decode()
     assert 'data-effective="yes"' in content
+    assert 'data-sealed="yes"' in content
 
 
 def test_the_refer_page_refuses_a_non_dispute(world, login):
