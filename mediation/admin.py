@@ -82,7 +82,7 @@ class MediationCaseAdmin(ReadOnlyAdmin):
 
 @admin.register(MediationAgreement)
 class MediationAgreementAdmin(ReadOnlyAdmin):
-    list_display = ["case", "form", "effective_at"]
+    list_display = ["case", "form", "sealed_at", "effective_at"]
 
 
 @admin.register(AgreementSignature)
@@ -92,7 +92,14 @@ class AgreementSignatureAdmin(MediationAgreementAdmin):
 
 @admin.register(MediationPolicy)
 class MediationPolicyAdmin(admin.ModelAdmin):
-    list_display = ["settle_warning_days", "confirmation_warning_days", "follow_up_days"]
+    list_display = [
+        "__str__",
+        "settle_days",
+        "max_extension_days",
+        "settle_warning_days",
+        "confirmation_warning_days",
+        "follow_up_days",
+    ]
 
     def has_add_permission(self, request):
         return not MediationPolicy.objects.exists()

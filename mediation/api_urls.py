@@ -42,6 +42,7 @@ urlpatterns = [
         name="mediation-agreement",
     ),
     path("mediation/cases/<int:pk>/signatures/", apis.CaseSignApi.as_view(), name="mediation-sign"),
+    path("mediation/cases/<int:pk>/seal/", apis.CaseSealApi.as_view(), name="mediation-seal"),
     path("mediation/cases/<int:pk>/extend/", apis.CaseExtendApi.as_view(), name="mediation-extend"),
     path(
         "mediation/cases/<int:pk>/withdraw/",

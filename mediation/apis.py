@@ -176,6 +176,7 @@ class SignatureOutput(serializers.ModelSerializer):
 
 class AgreementOutput(serializers.ModelSerializer):
     signatures = SignatureOutput(many=True)
+    is_sealed = serializers.BooleanField()
     is_effective = serializers.BooleanField()
 
     class Meta:
@@ -191,6 +192,9 @@ class AgreementOutput(serializers.ModelSerializer):
             "performance_method",
             "performance_deadline",
             "recorded_by",
+            "sealed_at",
+            "sealed_by",
+            "is_sealed",
             "effective_at",
             "is_effective",
             "signatures",
@@ -686,7 +690,7 @@ class CaseSignApi(_CaseActionApi):
 
     Input = CaseSignInput
 
-    @_action(Input, "Record a signature; the last one puts the agreement in effect")
+    @_action(Input, "Record a signature (signed_at may be back-dated)")
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -698,6 +702,28 @@ class CaseSignApi(_CaseActionApi):
             method=data["method"],
             signed_at=data["signed_at"],
         )
+
+
+class CaseSealApi(_CaseActionApi):
+    class CaseSealInput(serializers.Serializer):
+        sealed_at = serializers.DateTimeField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="when the committee's seal was applied (empty: now)",
+        )
+
+    Input = CaseSealInput
+
+    @_action(
+        Input,
+        "Record the committee's seal; with every signature there the agreement is in effect",
+    )
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def perform(self, request, pk, data):
+        services.agreement_seal(actor=request.user, case_id=pk, sealed_at=data["sealed_at"])
 
 
 class CaseExtendApi(_CaseActionApi):

@@ -272,6 +272,23 @@ class AgreementForm(forms.Form):
     )
 
 
+def _past_moment_field(label) -> forms.DateTimeField:
+    """An optional date and time on paper (a signature, the seal); empty means now."""
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+        help_text=_("Empty: now."),
+    )
+
+
+def _aware(value):
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
 class SignForm(forms.Form):
     signer = forms.ChoiceField(label=_("who signs"))
     method = forms.ChoiceField(
@@ -279,14 +296,28 @@ class SignForm(forms.Form):
         choices=AgreementSignature.Method.choices,
         initial=AgreementSignature.Method.SIGNATURE,
     )
+    signed_at = _past_moment_field(_("signed on"))
 
     def __init__(self, *args, signers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["signer"].choices = list(signers)
 
+    def clean_signed_at(self):
+        return _aware(self.cleaned_data.get("signed_at"))
+
+
+class SealForm(forms.Form):
+    """The committee's seal on the written agreement (人民调解法 Art. 29)."""
+
+    sealed_at = _past_moment_field(_("seal applied on"))
+
+    def clean_sealed_at(self):
+        return _aware(self.cleaned_data.get("sealed_at"))
+
 
 class ExtendForm(forms.Form):
-    days = forms.IntegerField(label=_("days"), min_value=1, max_value=60, initial=15)
+    # The cap is MediationPolicy.max_extension_days, checked by services.case_extend.
+    days = forms.IntegerField(label=_("days"), min_value=1, initial=15)
     parties_consent = forms.BooleanField(label=_("all parties consent"), required=False)
     note = forms.CharField(
         label=_("how the parties consented"), widget=forms.Textarea(attrs={"rows": 2})

@@ -5,7 +5,7 @@ moves a case along it, writing one MediationEvent per move.
 """
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -493,8 +493,10 @@ class MediationSession(TimeStampedModel):
 
 
 class MediationAgreement(TimeStampedModel):
-    """调解协议书 (人民调解法 Art. 28-30). A written agreement is effective once every party and
-    the mediator have signed; an oral one from the moment it is recorded."""
+    """调解协议书 (人民调解法 Art. 28-30). A written agreement takes effect once every party has
+    signed (sealed, fingerprinted), the mediator has signed and the people's mediation committee
+    has sealed it (Art. 29): `effective_at` is the latest of those dates, not the moment they
+    were entered. An oral agreement is effective from the moment it is recorded (Art. 30)."""
 
     class Form(models.TextChoices):
         WRITTEN = "written", _("written agreement")
@@ -517,6 +519,17 @@ class MediationAgreement(TimeStampedModel):
         related_name="+",
         verbose_name=_("recorded by"),
     )
+    # The committee's seal (加盖人民调解委员会印章, Art. 29): when it was applied (may be
+    # back-dated to the day it was applied on paper) and the mediator or admin who applied it.
+    sealed_at = models.DateTimeField(_("committee seal applied at"), null=True, blank=True)
+    sealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("committee seal applied by"),
+    )
     effective_at = models.DateTimeField(_("effective at"), null=True, blank=True)
 
     class Meta:
@@ -529,6 +542,10 @@ class MediationAgreement(TimeStampedModel):
     @property
     def is_effective(self) -> bool:
         return self.effective_at is not None
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.sealed_at is not None
 
 
 class AgreementSignature(models.Model):
@@ -609,8 +626,21 @@ class MediationEvent(TimelineEvent):
 
 
 class MediationPolicy(models.Model):
-    """Local practice, edited by admins (one row). The statutory limits (30 days to settle,
-    30 days to apply for judicial confirmation) are law and live in mediation.services."""
+    """Local practice, edited by admins (one row): reminder days, the settle period (司法部
+    《人民调解工作若干规定》Art. 33 and 深圳条例 Art. 25 say one month / 30 days) and the cap on
+    one extension. The 30 days to apply for judicial confirmation are law (人民调解法 Art. 33)
+    and live in mediation.services."""
+
+    settle_days = models.PositiveSmallIntegerField(
+        _("settle a case within this many days of accepting it"),
+        default=30,
+        validators=[MinValueValidator(1)],
+    )
+    max_extension_days = models.PositiveSmallIntegerField(
+        _("at most this many days for one extension of the settle deadline"),
+        default=60,
+        validators=[MinValueValidator(1)],
+    )
 
     settle_warning_days = models.PositiveSmallIntegerField(
         _("warn the mediator this many days before the settle deadline"), default=5
@@ -651,6 +681,7 @@ EVENT_ACTION_LABELS = {
     "minutes_recorded": _("minutes recorded"),
     "agreement_recorded": _("agreement recorded"),
     "agreement_signed": _("agreement signed"),
+    "agreement_sealed": _("committee seal applied"),
     "agreement_effective": _("agreement took effect"),
     "extended": _("settle deadline extended"),
     "party_refused": _("a party refused mediation"),

@@ -291,6 +291,12 @@ def case_actions_for(*, user: User, case: MediationCase) -> set[str]:
         agreement = getattr(case, "agreement", None) if _has_agreement(case) else None
         if agreement is not None and not agreement.is_effective:
             actions.add("sign")
+            if (
+                agreement.form == agreement.Form.WRITTEN
+                and not agreement.is_sealed
+                and state == CaseState.IN_SESSION
+            ):
+                actions.add("seal")
         if state == CaseState.AGREEMENT_REACHED:
             actions.add("follow_up")
             if (

@@ -3,13 +3,15 @@
 Each service runs in one transaction, locks the rows it changes (select_for_update), checks
 permission and state, applies the move declared in mediation.models.TRANSITIONS, writes one
 MediationEvent, and enqueues follow-up work (SMS, telling a referring incident the outcome) on
-commit. Statutory limits used here:
+commit. Limits used here:
 - a case is normally settled within 30 days (司法部《人民调解工作若干规定》Art. 33; 深圳经济特区
-  矛盾纠纷多元化解条例 Art. 25), longer only with the parties' consent;
+  矛盾纠纷多元化解条例 Art. 25), longer only with the parties' consent: the period and the cap on
+  one extension are local practice, read from the admin-edited MediationPolicy;
 - the parties may jointly apply for judicial confirmation within 30 days of the agreement taking
   effect (人民调解法 Art. 33);
 - a party's refusal stops the mediation (Art. 17); a written agreement takes effect when every
-  party and the mediator have signed (Art. 29), an oral one when it is recorded (Art. 28, 30).
+  party has signed, the mediator has signed and the committee has sealed it (Art. 29), on the
+  latest of those dates; an oral one when it is recorded (Art. 28, 30).
 """
 
 import csv
@@ -36,6 +38,7 @@ from core.exceptions import (
     PermissionDeniedError,
     ValidationFailed,
 )
+from core.masking import mask_phone
 from core.services import notification_send, sms_queue
 from grids.models import Region
 from incidents.models import Category
@@ -65,9 +68,12 @@ from mediation.selectors import cases_visible, user_is_room_staff
 
 logger = logging.getLogger(__name__)
 
+# Defaults of MediationPolicy.settle_days / max_extension_days (the services read the policy).
 SETTLE_DAYS = 30
 CONFIRMATION_DAYS = 30
 MAX_EXTENSION_DAYS = 60
+# A signature or the seal may be entered a little after the clock says (device clocks differ).
+CLOCK_TOLERANCE = timedelta(minutes=5)
 MAX_SESSION_MINUTES = 8 * 60
 
 
@@ -433,6 +439,24 @@ def case_register(
     )
 
 
+def _unmask_reporter_phone(incident, parties: Sequence[dict]) -> list[dict]:
+    """The referral page prefills the reporter's phone masked (138****1234) for a viewer who
+    does not see contacts. Sent back unchanged, it stands for the reporter's real phone: the
+    party gets the real number (the masked string is never stored) and the viewer still never
+    sees it. Any other value is the caller's own and is validated as usual."""
+    phone = incident.reporter_phone or (
+        incident.reporter.phone if incident.reporter_id and incident.reporter.phone else ""
+    )
+    masked = mask_phone(phone)
+    result = []
+    for raw in parties or []:
+        party = dict(raw)
+        if phone and masked != phone and (party.get("phone") or "").strip() == masked:
+            party["phone"] = phone
+        result.append(party)
+    return result
+
+
 @transaction.atomic
 def case_create_from_incident(
     *,
@@ -457,6 +481,7 @@ def case_create_from_incident(
     incident = incident_get_for_user(user=actor, incident_id=incident_id)
     if not incident.category.is_dispute:
         raise ValidationFailed(_("Only disputes can be referred to mediation."))
+    parties = _unmask_reporter_phone(incident, parties)
     if (
         MediationCase.objects.filter(incident_id=incident.pk, outcome="")
         .exclude(state=CaseState.DECLINED)
@@ -542,7 +567,7 @@ def case_accept(*, actor: User, case_id: int, mediator_id: int | None = None) ->
         case.mediator = _room_mediator(case.room_id, mediator_id)
     now = timezone.now()
     case.accepted_at = now
-    case.due_at = add_calendar_days_statutory(now, SETTLE_DAYS)
+    case.due_at = add_calendar_days_statutory(now, MediationPolicy.current().settle_days)
     _move(case, actor=actor, target=CaseState.ACCEPTED, action="accepted")
     _notify_parties(
         case,
@@ -821,13 +846,38 @@ def _conclude(
     _enqueue_incident_report(case)
 
 
-def _agreement_effective(case: MediationCase, agreement: MediationAgreement, actor: User) -> None:
+def _written_agreement_takes_effect_at(
+    case: MediationCase, agreement: MediationAgreement
+) -> datetime | None:
+    """When a written agreement took effect (人民调解法 Art. 29): the latest of every party's
+    signature, the mediator's signature and the committee's seal, as dated on the agreement.
+    None while one of them is missing."""
+    if agreement.sealed_at is None:
+        return None
+    signatures = list(agreement.signatures.values_list("party_id", "signed_at"))
+    signed_parties = {party_id for party_id, _at in signatures if party_id is not None}
+    if not set(case.parties.values_list("pk", flat=True)) <= signed_parties:
+        return None
+    if not any(party_id is None for party_id, _at in signatures):
+        return None
+    return max([agreement.sealed_at, *(at for _party, at in signatures)])
+
+
+def _agreement_effective(
+    case: MediationCase,
+    agreement: MediationAgreement,
+    actor: User,
+    effective_at: datetime | None = None,
+) -> None:
+    """The agreement is in effect from `effective_at` (default: now, for an oral agreement):
+    the judicial confirmation window (Art. 33) counts from that date, not from data entry."""
     now = timezone.now()
-    agreement.effective_at = now
+    effective_at = effective_at or now
+    agreement.effective_at = effective_at
     agreement.save()
     policy = MediationPolicy.current()
     if agreement.form == MediationAgreement.Form.WRITTEN:
-        case.confirmation_due_at = add_calendar_days_statutory(now, CONFIRMATION_DAYS)
+        case.confirmation_due_at = add_calendar_days_statutory(effective_at, CONFIRMATION_DAYS)
     base_day = max(agreement.performance_deadline or now.date(), timezone.localdate(now))
     case.follow_up_due_at = datetime.combine(
         base_day + timedelta(days=policy.follow_up_days),
@@ -841,7 +891,7 @@ def _agreement_effective(case: MediationCase, agreement: MediationAgreement, act
         outcome=CaseOutcome.AGREEMENT,
         action="agreement_effective",
         note=agreement.terms[:500],
-        data={"form": agreement.form},
+        data={"form": agreement.form, "effective_at": effective_at.isoformat()},
     )
     _notify_parties(
         case,
@@ -867,9 +917,9 @@ def agreement_record(
     performance_deadline: date | None = None,
 ) -> MediationAgreement:
     """Record the agreement reached in session (Art. 29 fields). Written: it waits for every
-    party's and the mediator's signature. Oral (Art. 28): recorded by the mediator and in
-    effect at once (Art. 30), so the case becomes "agreement reached". A written agreement may
-    be corrected until the first signature."""
+    party's and the mediator's signature and the committee's seal. Oral (Art. 28): recorded by
+    the mediator and in effect at once (Art. 30), so the case becomes "agreement reached". A
+    written agreement may be corrected until the first signature or the seal."""
     if form not in MediationAgreement.Form.values:
         message = _("Choose written or oral.")
         raise ValidationFailed(message, extra={"form": [message]})
@@ -895,6 +945,8 @@ def agreement_record(
     agreement = MediationAgreement.objects.select_for_update().filter(case=case).first()
     if agreement is not None and agreement.signatures.exists():
         raise ConflictError(_("The agreement has signatures; it can no longer be changed."))
+    if agreement is not None and agreement.is_sealed:
+        raise ConflictError(_("The agreement is sealed; it can no longer be changed."))
     if agreement is None:
         agreement = MediationAgreement(case=case, recorded_by=actor)
     agreement.form = form
@@ -931,7 +983,9 @@ def agreement_sign(
 ) -> AgreementSignature:
     """Record one signature (signature, seal or fingerprint) on the written agreement: a party's
     (recorded by a mediator of the room, or by the party's own account) or, with party_id None,
-    the case mediator's. The last of them puts the agreement in effect (Art. 29)."""
+    the case mediator's. `signed_at` may be back-dated to the day it was signed on paper. Once
+    every party and the mediator have signed and the committee has sealed it (agreement_seal),
+    the agreement is in effect from the latest of those dates (Art. 29)."""
     case = _case_for_update(case_id, actor)
     agreement = MediationAgreement.objects.select_for_update().filter(case=case).first()
     if agreement is None:
@@ -946,7 +1000,7 @@ def agreement_sign(
         raise ValidationFailed(message, extra={"method": [message]})
     now = timezone.now()
     signed_at = signed_at or now
-    if signed_at > now + timedelta(minutes=5):
+    if signed_at > now + CLOCK_TOLERANCE:
         message = _("A signature cannot be dated in the future.")
         raise ValidationFailed(message, extra={"signed_at": [message]})
     staff = user_is_room_staff(actor, case.room_id)
@@ -980,12 +1034,57 @@ def agreement_sign(
         note=signer_name,
         data={"party_id": party_id, "method": method, "signed_at": signed_at.isoformat()},
     )
-    party_ids = set(case.parties.values_list("pk", flat=True))
-    signed = set(agreement.signatures.exclude(party=None).values_list("party_id", flat=True))
-    mediator_signed = agreement.signatures.filter(party=None).exists()
-    if party_ids <= signed and mediator_signed:
-        _agreement_effective(case, agreement, actor)
+    effective_at = _written_agreement_takes_effect_at(case, agreement)
+    if effective_at is not None:
+        _agreement_effective(case, agreement, actor, effective_at)
     return signature
+
+
+@transaction.atomic
+def agreement_seal(
+    *, actor: User, case_id: int, sealed_at: datetime | None = None
+) -> MediationAgreement:
+    """Record that the people's mediation committee sealed the written agreement (加盖人民调解
+    委员会印章, 人民调解法 Art. 29), applied by a mediator of the room (or an admin). `sealed_at`
+    may be back-dated to the day the seal was applied on paper, but not into the future nor
+    before the agreement was recorded. With every signature there, the agreement is in effect
+    from the latest of the signatures' and the seal's dates."""
+    case = _case_for_update(case_id, actor)
+    agreement = MediationAgreement.objects.select_for_update().filter(case=case).first()
+    if agreement is None:
+        raise ConflictError(_("No agreement has been recorded yet."))
+    if agreement.form != MediationAgreement.Form.WRITTEN:
+        raise ConflictError(_("An oral agreement takes effect when it is recorded."))
+    if agreement.is_effective:
+        raise ConflictError(_("The agreement is already in effect."))
+    _require_state(case, (CaseState.IN_SESSION,))
+    _require_staff(actor, case)
+    if agreement.is_sealed:
+        raise ConflictError(_("The committee's seal has already been applied."))
+    now = timezone.now()
+    sealed_at = sealed_at or now
+    if timezone.is_naive(sealed_at):
+        sealed_at = timezone.make_aware(sealed_at)
+    if sealed_at > now + CLOCK_TOLERANCE:
+        message = _("The seal cannot be dated in the future.")
+        raise ValidationFailed(message, extra={"sealed_at": [message]})
+    if sealed_at < agreement.created_at:
+        message = _("The seal cannot be dated before the agreement was recorded.")
+        raise ValidationFailed(message, extra={"sealed_at": [message]})
+    agreement.sealed_at = sealed_at
+    agreement.sealed_by = actor
+    agreement.save()
+    _event(
+        case,
+        actor=actor,
+        action="agreement_sealed",
+        note=case.room.name,
+        data={"sealed_at": sealed_at.isoformat()},
+    )
+    effective_at = _written_agreement_takes_effect_at(case, agreement)
+    if effective_at is not None:
+        _agreement_effective(case, agreement, actor, effective_at)
+    return agreement
 
 
 # --- deadlines, endings -------------------------------------------------------------------
@@ -995,14 +1094,16 @@ def agreement_sign(
 def case_extend(
     *, actor: User, case_id: int, days: int, parties_consent: bool, note: str
 ) -> MediationCase:
-    """Extend the 30-day settle deadline; only with the consent of the parties (深圳条例
-    Art. 25), which is recorded in the timeline."""
+    """Extend the settle deadline; only with the consent of the parties (深圳条例 Art. 25),
+    which is recorded in the timeline. One extension is at most MediationPolicy
+    .max_extension_days (admin-edited)."""
     note = _required_text(note, "note", _("Record how the parties consented."))
     if not parties_consent:
         message = _("An extension needs the consent of the parties.")
         raise ValidationFailed(message, extra={"parties_consent": [message]})
-    if not 1 <= int(days) <= MAX_EXTENSION_DAYS:
-        message = _("Extend by 1 to 60 days.")
+    max_days = MediationPolicy.current().max_extension_days
+    if not 1 <= int(days) <= max_days:
+        message = _("Extend by 1 to %(max)s days.") % {"max": max_days}
         raise ValidationFailed(message, extra={"days": [message]})
     case = _case_for_update(case_id, actor)
     _require_staff(actor, case)

@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import RoleCode
+from audit.services import record_unmasked
 from core.exceptions import ApplicationError, NotFoundError, ValidationFailed
+from core.masking import mask_phone
 from mediation import selectors, services
 from mediation.forms import (
     AgreementForm,
@@ -33,6 +35,7 @@ from mediation.forms import (
     RoomImportForm,
     RoomMediatorForm,
     ScheduleForm,
+    SealForm,
     SignForm,
     StatsForm,
     parties_from,
@@ -45,6 +48,7 @@ from mediation.models import (
     MediationCase,
     MediationRoom,
     MediationSession,
+    viewer_sees_contacts,
 )
 
 
@@ -437,6 +441,7 @@ def _build_form(action: str, case: MediationCase, data=None):
             ),
         ),
         "sign": lambda: SignForm(data, signers=_signers(case, agreement)),
+        "seal": lambda: SealForm(data),
         "extend": lambda: ExtendForm(data),
         "refuse": lambda: RefuseForm(data, parties=case.parties.all()),
         "withdraw": lambda: ReasonForm(data),
@@ -488,7 +493,10 @@ def _run_action(request: HttpRequest, action: str, case: MediationCase, data: di
         )
         if agreement.is_effective:
             return _("Oral agreement recorded; it is in effect.")
-        return _("Agreement recorded; it takes effect when everyone has signed.")
+        return _(
+            "Agreement recorded; it takes effect when every party and the mediator have signed "
+            "and the committee has sealed it."
+        )
     if action == "sign":
         signer = data["signer"]
         services.agreement_sign(
@@ -496,8 +504,12 @@ def _run_action(request: HttpRequest, action: str, case: MediationCase, data: di
             case_id=pk,
             party_id=None if signer == "mediator" else int(signer),
             method=data["method"],
+            signed_at=data.get("signed_at"),
         )
         return _("Signature recorded.")
+    if action == "seal":
+        services.agreement_seal(actor=user, case_id=pk, sealed_at=data.get("sealed_at"))
+        return _("Committee seal recorded.")
     if action == "extend":
         services.case_extend(
             actor=user,
@@ -659,23 +671,45 @@ def agreement_print(request: HttpRequest, pk: int) -> HttpResponse:
 # --- referral from an incident ------------------------------------------------------------
 
 
+def _reporter_phone_shown(request: HttpRequest, incident) -> str:
+    """The reporter's phone for the referral form, as the viewer may see it: in full for the
+    reporter and the roles that see contacts (an audit event, as on the incident page), else
+    masked. A masked value sent back unchanged stands for the real phone
+    (services.case_create_from_incident), so the masked string is never stored."""
+    phone = incident.reporter_phone or (
+        incident.reporter.phone if incident.reporter_id and incident.reporter.phone else ""
+    )
+    if not phone:
+        return ""
+    if incident.reporter_id == request.user.pk:
+        return phone
+    if viewer_sees_contacts(request.user):
+        record_unmasked(request.user, incident, ["reporter_phone"])  # PIPL audit trail
+        return phone
+    return mask_phone(phone)
+
+
 @login_required
 def refer(request: HttpRequest, incident_id: int) -> HttpResponse:
-    """The handler of a dispute incident refers it: rooms are proposed nearest first."""
+    """The handler of a dispute incident refers it: rooms are proposed nearest first. Only
+    those who may refer it (incidents.page_selectors.can_refer_to_mediation) get the page: 404
+    for an incident the user does not see, 403 for one they see but may not refer."""
+    from incidents.page_selectors import can_refer_to_mediation
     from incidents.selectors import incident_get_for_user
 
     try:
         incident = incident_get_for_user(user=request.user, incident_id=incident_id)
     except NotFoundError as exc:
         raise Http404 from exc
+    if not can_refer_to_mediation(request.user, incident):
+        raise PermissionDenied
     proposals = selectors.rooms_proposed_for_incident(incident=incident)
     existing = selectors.case_for_incident(incident_id=incident.pk)
     initial_parties = [
         {
             "role": CaseParty.Role.APPLICANT,
             "name": incident.reporter_name or (str(incident.reporter) if incident.reporter else ""),
-            "phone": incident.reporter_phone
-            or (incident.reporter.phone if incident.reporter and incident.reporter.phone else ""),
+            "phone": _reporter_phone_shown(request, incident),
             "address": incident.address,
         },
         {"role": CaseParty.Role.RESPONDENT},

@@ -232,6 +232,19 @@ def write_refused(
 
 ANY_OK = (200, 201, 204, 302, 400, 403, 404, 409)  # a legitimate writer: anything but a 5xx
 
+# Who may refer the street-A dispute to mediation: the staff working it or its region.
+REFERRERS = {"worker_a", "dispatcher_a", "mediator", "officer", "supervisor", "admin"}
+
+
+def refer_page(role: str, target: str | None) -> Any:
+    """The referral page: 404 for an incident the role does not see, 403 for one it sees but
+    may not refer (not a dispute, or not the role's to refer), 200 for the referrers."""
+    if role == "anonymous":
+        return "login"
+    if role not in SEES[target]:
+        return 404
+    return 200 if target == "inc_dispute_a" and role in REFERRERS else 403
+
 
 @dataclass
 class Route:
@@ -382,6 +395,7 @@ MEDIATION_CASE_APIS = [
     "schedule",
     "agreement",
     "sign",
+    "seal",
     "extend",
     "withdraw",
     "fail",
@@ -760,7 +774,11 @@ ROUTES: dict[str, Route] = {
     ),
     "mediation:my_cases": Route(get=login_page(SIGNED)),
     "mediation:apply": Route(get=login_page(SIGNED)),
-    "mediation:refer": Route(get=object_page(), targets=INCIDENTS, kwargs=pk_of("incident_id")),
+    # Only who may refer the incident (incidents.page_selectors.can_refer_to_mediation) gets
+    # the page: a dispute in street A for its staff; inc_b is no dispute: 403 to who sees it.
+    "mediation:refer": Route(
+        get=refer_page, targets=("inc_dispute_a", "inc_b"), kwargs=pk_of("incident_id")
+    ),
     "mediation:calendar": Route(get=login_page(SIGNED)),
     "mediation:stats": Route(get=login_page({"mediator", "supervisor", "admin"})),
     # --- mediation: API ---------------------------------------------------------------------
@@ -1177,6 +1195,16 @@ def _build(media_root) -> SimpleNamespace:
         verifier=city.worker_b,
     )
 
+    # A dispute in street A (for the referral page only; seen like inc_a).
+    inc_dispute_a = make_incident(
+        city,
+        state="dispatched",
+        cell="cell_a1_1",
+        reporter=city.resident,
+        category="1001",
+        description="MXDISPUTEA matter",
+    )
+
     photos = {}
     for key, incident in (("photo_a", inc_a), ("photo_b", inc_b)):
         photo = IncidentPhoto(incident=incident)
@@ -1299,6 +1327,7 @@ def _build(media_root) -> SimpleNamespace:
         "inc_a": inc_a,
         "inc_b": inc_b,
         "inc_internal": inc_internal,
+        "inc_dispute_a": inc_dispute_a,
         **photos,
         **patrols,
         **cases,
@@ -1326,6 +1355,7 @@ def _build(media_root) -> SimpleNamespace:
     }
     # Photos and sessions follow their incident's / case's visibility.
     SEES["photo_a"], SEES["photo_b"] = SEES["inc_a"], SEES["inc_b"]
+    SEES["inc_dispute_a"] = SEES["inc_a"]
     SEES["session_a"], SEES["session_b"] = SEES["case_a"], SEES["case_b"]
     WRITERS["session_a"], WRITERS["session_b"] = WRITERS["case_a"], WRITERS["case_b"]
     SEES["none"] = set(ROLES)

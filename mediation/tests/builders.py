@@ -73,10 +73,14 @@ def written_agreement(world, case: MediationCase, **overrides):
     )
 
 
-def sign_all(world, case: MediationCase) -> None:
+def sign_all(world, case: MediationCase, *, seal: bool = True) -> None:
+    """Every party and the mediator sign; then (by default) the committee's seal is applied,
+    which puts the written agreement in effect (人民调解法 Art. 29)."""
     for party in case.parties.all():
         services.agreement_sign(actor=world.mediator, case_id=case.pk, party_id=party.pk)
     services.agreement_sign(actor=world.mediator, case_id=case.pk, party_id=None)
+    if seal:
+        services.agreement_seal(actor=world.mediator, case_id=case.pk)
 
 
 def dispute_incident(world, *, category_key="neighbour", accept=True, lat=24.505, lng=117.605):

@@ -6,7 +6,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from mediation.models import CaseState, MediationCase, MediationRoom
-from mediation.tests.builders import dispute_incident, parties, walk_in
+from mediation.tests.builders import (
+    dispute_incident,
+    in_session,
+    parties,
+    walk_in,
+    written_agreement,
+)
 
 
 def client_for(user) -> APIClient:
@@ -182,9 +188,17 @@ def test_apply_and_follow_a_case_over_the_api(world):
             f"/api/v1/mediation/cases/{case_id}/signatures/", {"party": party["id"]}, format="json"
         )
     response = mediator.post(f"/api/v1/mediation/cases/{case_id}/signatures/", {}, format="json")
-    assert response.data["state"] == "agreement_reached"
-    assert response.data["agreement"]["is_effective"] is True
     assert len(response.data["agreement"]["signatures"]) == 3
+    # Signed by everyone, not yet sealed by the committee: not in effect (Art. 29).
+    assert response.data["state"] == "in_session"
+    assert response.data["agreement"]["is_effective"] is False
+    assert "seal" in response.data["actions"]
+    response = mediator.post(f"/api/v1/mediation/cases/{case_id}/seal/", {}, format="json")
+    assert response.status_code == 200
+    assert response.data["state"] == "agreement_reached"
+    assert response.data["agreement"]["is_sealed"] is True
+    assert response.data["agreement"]["is_effective"] is True
+    assert response.data["agreement"]["effective_at"] == response.data["agreement"]["sealed_at"]
     response = mediator.post(
         f"/api/v1/mediation/cases/{case_id}/follow-up/",
         {"performance": "fully", "result": "已赔偿"},
@@ -261,6 +275,27 @@ def test_referral_over_the_api(world):
     )
 
 
+def test_the_committee_seal_over_the_api(world):
+    case = in_session(world)
+    written_agreement(world, case)
+    url = f"/api/v1/mediation/cases/{case.pk}/seal/"
+    # A supervisor sees the case but does not apply the room's seal.
+    assert client_for(world.supervisor).post(url, {}, format="json").status_code == 403
+    assert client_for(world.mediator2).post(url, {}, format="json").status_code == 404
+    mediator = client_for(world.mediator)
+    future = (timezone.now() + timedelta(days=1)).isoformat()
+    response = mediator.post(url, {"sealed_at": future}, format="json")
+    assert response.status_code == 400
+    assert "sealed_at" in response.data["errors"] or "sealed_at" in str(response.data)
+    response = mediator.post(url, {}, format="json")
+    assert response.status_code == 200
+    assert response.data["agreement"]["is_sealed"] is True
+    assert response.data["agreement"]["sealed_by"] == world.mediator.pk
+    assert response.data["agreement"]["is_effective"] is False  # nobody has signed yet
+    assert response.data["events"][-1]["action"] == "agreement_sealed"
+    assert mediator.post(url, {}, format="json").status_code == 409
+
+
 def test_stats_api(world):
     client = client_for(world.supervisor)
     response = client.get("/api/v1/mediation/stats/", {"group_by": "level"})
@@ -295,6 +330,7 @@ def test_sessions_calendar_api(world):
         "/api/v1/mediation/cases/",
         "/api/v1/mediation/cases/{id}/accept/",
         "/api/v1/mediation/cases/{id}/signatures/",
+        "/api/v1/mediation/cases/{id}/seal/",
         "/api/v1/mediation/referrals/proposals/",
         "/api/v1/mediation/stats/",
     ],

@@ -4,10 +4,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from core.calendar import add_calendar_days_statutory
 from core.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
 from core.models import Notification, SmsMessage
 from incidents.models import Incident
-from mediation import services
+from mediation import selectors, services
 from mediation.models import (
     TRANSITIONS,
     AgreementSignature,
@@ -15,6 +16,7 @@ from mediation.models import (
     CaseState,
     MediationCase,
     MediationEvent,
+    MediationPolicy,
     MediationRoom,
     MediationSession,
 )
@@ -203,6 +205,7 @@ def test_full_case_path_with_a_written_agreement(world, django_capture_on_commit
         "agreement_signed",
         "agreement_signed",
         "agreement_signed",
+        "agreement_sealed",
         "agreement_effective",
         "confirmation_requested",
         "followed_up",
@@ -248,6 +251,12 @@ def test_agreement_is_not_effective_until_every_party_and_the_mediator_signed(wo
     services.agreement_sign(
         actor=world.mediator, case_id=case.pk, party_id=respondent.pk, method="fingerprint"
     )
+    agreement.refresh_from_db()
+    case.refresh_from_db()
+    # Every signature is there, but the committee has not sealed it yet (Art. 29).
+    assert not agreement.is_effective
+    assert case.state == CaseState.IN_SESSION
+    services.agreement_seal(actor=world.mediator, case_id=case.pk)
     agreement.refresh_from_db()
     case.refresh_from_db()
     assert agreement.is_effective
@@ -927,3 +936,164 @@ def test_agreement_signature_unique_constraint_is_in_the_database(world):
             signed_at=timezone.now(),
             recorded_by=world.mediator,
         )
+
+
+# --- the committee's seal and the date of effect (人民调解法 Art. 29, 33) -------------------
+
+
+def _sign_every_party_and_the_mediator(world, case, signed_at):
+    for party in case.parties.all():
+        services.agreement_sign(
+            actor=world.mediator, case_id=case.pk, party_id=party.pk, signed_at=signed_at
+        )
+    services.agreement_sign(
+        actor=world.mediator, case_id=case.pk, party_id=None, signed_at=signed_at
+    )
+
+
+def test_written_agreement_is_not_effective_without_the_committee_seal(world):
+    case = in_session(world)
+    agreement = written_agreement(world, case)
+    _sign_every_party_and_the_mediator(world, case, None)
+    agreement.refresh_from_db()
+    case.refresh_from_db()
+    assert not agreement.is_effective
+    assert agreement.effective_at is None
+    assert case.state == CaseState.IN_SESSION
+    assert case.confirmation_due_at is None
+    with pytest.raises(ConflictError):  # no judicial confirmation before it is in effect
+        services.case_request_confirmation(actor=world.mediator, case_id=case.pk, court="法院")
+    assert "seal" in selectors.case_actions_for(user=world.mediator, case=case)
+
+    services.agreement_seal(actor=world.mediator, case_id=case.pk)
+    agreement.refresh_from_db()
+    case.refresh_from_db()
+    assert agreement.is_effective
+    assert agreement.sealed_by == world.mediator
+    assert case.state == CaseState.AGREEMENT_REACHED
+    sealed = case.events.get(action="agreement_sealed")
+    assert sealed.actor == world.mediator
+    assert sealed.note == world.rooms["village_a1"].name
+    assert list(case.events.values_list("action", flat=True))[-2:] == [
+        "agreement_sealed",
+        "agreement_effective",
+    ]
+    with pytest.raises(ConflictError):  # once in effect, nothing more to seal
+        services.agreement_seal(actor=world.mediator, case_id=case.pk)
+
+
+def test_effect_and_confirmation_window_count_from_signing_and_sealing_not_data_entry(world):
+    """The review's probe: everybody signed and the seal was applied on 2026-06-01, entered on
+    06-13. The agreement is in effect from 06-01, and the 30 days of Art. 33 end on 2026-07-01
+    (a Wednesday, a working day in the calendar: no holiday shift), not on 07-13."""
+    with time_machine.travel(at(2026, 5, 29, 9), tick=False):
+        case = in_session(world)
+        agreement = written_agreement(world, case)
+    with time_machine.travel(at(2026, 6, 13, 10), tick=False):
+        _sign_every_party_and_the_mediator(world, case, at(2026, 6, 1, 10))
+        services.agreement_seal(actor=world.mediator, case_id=case.pk, sealed_at=at(2026, 6, 1, 11))
+        agreement.refresh_from_db()
+        case.refresh_from_db()
+        assert agreement.effective_at == at(2026, 6, 1, 11)
+        assert agreement.sealed_at == at(2026, 6, 1, 11)
+        assert timezone.localtime(case.confirmation_due_at).date().isoformat() == "2026-07-01"
+        event = case.events.get(action="agreement_effective")
+        assert event.data["effective_at"] == at(2026, 6, 1, 11).isoformat()
+    with time_machine.travel(at(2026, 7, 2, 9), tick=False), pytest.raises(ConflictError):
+        services.case_request_confirmation(
+            actor=world.mediator, case_id=case.pk, court="芗城区人民法院"
+        )
+
+
+def test_effective_on_the_latest_signature_when_the_seal_came_first(world):
+    with time_machine.travel(at(2026, 6, 1, 9), tick=False):
+        case = in_session(world)
+        agreement = written_agreement(world, case)
+    with time_machine.travel(at(2026, 6, 10, 9), tick=False):
+        services.agreement_seal(actor=world.mediator, case_id=case.pk, sealed_at=at(2026, 6, 2))
+        with pytest.raises(ConflictError):  # sealed: the text can no longer change
+            written_agreement(world, case)
+        applicant, respondent = case.parties.order_by("position")
+        services.agreement_sign(
+            actor=world.mediator, case_id=case.pk, party_id=applicant.pk, signed_at=at(2026, 6, 2)
+        )
+        services.agreement_sign(
+            actor=world.mediator, case_id=case.pk, party_id=None, signed_at=at(2026, 6, 2)
+        )
+        services.agreement_sign(
+            actor=world.mediator, case_id=case.pk, party_id=respondent.pk, signed_at=at(2026, 6, 5)
+        )
+        agreement.refresh_from_db()
+        case.refresh_from_db()
+    assert agreement.effective_at == at(2026, 6, 5)
+    # 2026-07-05 is a Sunday: the statutory limit moves to Monday 07-06.
+    expected = add_calendar_days_statutory(at(2026, 6, 5), services.CONFIRMATION_DAYS)
+    assert case.confirmation_due_at == expected
+    assert timezone.localtime(expected).date().isoformat() == "2026-07-06"
+
+
+def test_the_seal_date_is_checked_and_only_room_staff_apply_it(world):
+    with time_machine.travel(at(2026, 6, 1, 9), tick=False):
+        case = in_session(world)
+        written_agreement(world, case)
+    with time_machine.travel(at(2026, 6, 3, 9), tick=False):
+        with pytest.raises(ValidationFailed) as error:
+            services.agreement_seal(
+                actor=world.mediator, case_id=case.pk, sealed_at=at(2026, 6, 4, 9)
+            )
+        assert "sealed_at" in error.value.extra
+        with pytest.raises(ValidationFailed) as error:
+            services.agreement_seal(
+                actor=world.mediator, case_id=case.pk, sealed_at=at(2026, 5, 31, 9)
+            )
+        assert "sealed_at" in error.value.extra
+        with pytest.raises(PermissionDeniedError):  # sees the case, is no mediator of the room
+            services.agreement_seal(actor=world.supervisor, case_id=case.pk)
+        with pytest.raises(NotFoundError):  # a mediator of another room does not see it
+            services.agreement_seal(actor=world.mediator2, case_id=case.pk)
+        assert not case.events.filter(action="agreement_sealed").exists()
+        services.agreement_seal(actor=world.mediator, case_id=case.pk, sealed_at=at(2026, 6, 2))
+        with pytest.raises(ConflictError):  # the seal is applied once
+            services.agreement_seal(actor=world.mediator, case_id=case.pk)
+
+
+def test_oral_agreement_needs_no_seal(world):
+    case = in_session(world)
+    written_agreement(world, case, form="oral")
+    with pytest.raises(ConflictError):
+        services.agreement_seal(actor=world.mediator, case_id=case.pk)
+
+
+# --- settle period and extension cap are admin data (MediationPolicy) ---------------------
+
+
+def test_the_settle_period_and_the_extension_cap_come_from_the_policy(world):
+    MediationPolicy.objects.create(settle_days=15, max_extension_days=10)
+    with time_machine.travel(at(2026, 3, 2, 9), tick=False):
+        case = services.case_accept(actor=world.mediator, case_id=walk_in(world).pk)
+        # 15 calendar days: 2026-03-17 is a Tuesday.
+        assert timezone.localtime(case.due_at).date().isoformat() == "2026-03-17"
+        with pytest.raises(ValidationFailed) as error:
+            services.case_extend(
+                actor=world.mediator, case_id=case.pk, days=11, parties_consent=True, note="同意"
+            )
+        assert "days" in error.value.extra
+        case = services.case_extend(
+            actor=world.mediator, case_id=case.pk, days=10, parties_consent=True, note="同意"
+        )
+        assert case.extension_days == 10
+        assert timezone.localtime(case.due_at).date().isoformat() == "2026-03-27"
+
+
+def test_the_policy_defaults_are_30_and_60_days(world):
+    policy = MediationPolicy.current()
+    assert (policy.settle_days, policy.max_extension_days) == (30, 60)
+    case = services.case_accept(actor=world.mediator, case_id=walk_in(world).pk)
+    with pytest.raises(ValidationFailed):
+        services.case_extend(
+            actor=world.mediator, case_id=case.pk, days=61, parties_consent=True, note="同意"
+        )
+    case = services.case_extend(
+        actor=world.mediator, case_id=case.pk, days=60, parties_consent=True, note="同意"
+    )
+    assert case.extension_days == 60

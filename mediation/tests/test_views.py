@@ -267,9 +267,15 @@ def test_printable_agreement_has_a_copy_per_party_and_an_archive_copy(world, log
     assert content.count('class="copy"') == case.parties.count() + 1
     assert content.count("西桥社区评理说事点") >= case.parties.count() + 1
     assert "李四于三日内清理杂物" in content
-    sign_all(world, case)
+    sign_all(world, case, seal=False)
     content = client.get(reverse("mediation:agreement_print", args=[case.pk])).content.decode()
     assert content.count("张三 (") >= 1  # the signature line is filled in
+    assert "<mark>" in content  # signed by all, not sealed: not in effect (Art. 29)
+    services.agreement_seal(actor=world.mediator, case_id=case.pk)
+    content = client.get(reverse("mediation:agreement_print", args=[case.pk])).content.decode()
+    today = timezone.localdate().isoformat()
+    assert "<mark>" not in content
+    assert f'id="seal-line">西桥社区评理说事点 {today}' in content
 
 
 def test_calendar_shows_the_weeks_sessions(world, login):
@@ -362,15 +368,136 @@ def test_agreement_and_signatures_on_the_case_page(world, login):
         )
         assert response.status_code == 302
     case.refresh_from_db()
+    # Signed by everyone but not sealed by the committee: not in effect yet (Art. 29).
+    assert case.state == CaseState.IN_SESSION
+    content = client.get(reverse("mediation:case_detail", args=[case.pk])).content.decode()
+    assert 'data-effective="no"' in content
+    assert 'data-sealed="no"' in content
+    assert 'id="form-seal"' in content
+    response = client.post(reverse("mediation:case_action", args=[case.pk, "seal"]), {})
+    assert response.status_code == 302
+    case.refresh_from_db()
     assert case.state == CaseState.AGREEMENT_REACHED
     content = client.get(reverse("mediation:case_detail", args=[case.pk])).content.decode()
     assert 'data-effective="yes"' in content
+    assert 'data-sealed="yes"' in content
 
 
-def test_the_refer_page_explains_a_non_dispute(world, login):
+def test_the_refer_page_refuses_a_non_dispute(world, login):
+    """can_refer_to_mediation gates the page: a non-dispute cannot be referred (403), and the
+    reporter's phone is not shown."""
     incident = dispute_incident(world, category_key="litter")
     response = login(world.handler).get(reverse("mediation:refer", args=[incident.pk]))
+    assert response.status_code == 403
+    assert 'id="refer-form"' not in response.content.decode()
+
+
+# --- M1: the referral page gates the referral and masks the reporter's phone by role ------
+
+
+def _resident_dispute(world, phone="13900000011"):
+    """A dispute reported by a resident (with a phone), dispatched to the handler."""
+    from core.testing import make_user
+    from incidents import services as incident_services
+
+    reporter = make_user("reporter1", roles=["resident"], phone=phone)
+    incident = incident_services.incident_report(
+        actor=reporter,
+        category=world.cats["neighbour"],
+        description="楼上装修噪音与漏水，邻里发生争执",
+        channel="resident_web",
+        lat=24.505,
+        lng=117.605,
+        address="西桥社区1号楼",
+    )
+    incident_services.incident_start_verification(incident_id=incident.pk)
+    incident_services.incident_verify(incident_id=incident.pk, actor=world.dispatcher)
+    incident = incident_services.incident_dispatch(
+        incident_id=incident.pk, actor=world.dispatcher, assignee_id=world.handler.pk
+    )
+    incident = incident_services.incident_accept(incident_id=incident.pk, actor=world.handler)
+    return reporter, incident
+
+
+def _unmasked_events(viewer, incident):
+    from audit.models import AuditEvent, AuditKind
+
+    return AuditEvent.objects.filter(
+        kind=AuditKind.UNMASKED, actor=viewer, object_id=str(incident.pk)
+    )
+
+
+def _refer_data(world, response) -> dict:
+    """The referral form as the page prefilled it (its rows are initial forms), plus a
+    respondent."""
+    formset = response.context["formset"]
+    data = {
+        "room": world.rooms["village_a1"].pk,
+        "facts": response.context["form"]["facts"].value(),
+        "parties-TOTAL_FORMS": "2",
+        "parties-INITIAL_FORMS": "2",
+    }
+    for key, value in formset.forms[0].initial.items():
+        data[f"parties-0-{key}"] = value
+    data.update({"parties-1-role": "respondent", "parties-1-name": "李四"})
+    return data
+
+
+def test_refer_page_masks_the_reporters_phone_for_a_supervisor_and_writes_no_audit(world, login):
+    _reporter, incident = _resident_dispute(world)
+    client = login(world.supervisor)
+    url = reverse("mediation:refer", args=[incident.pk])
+    response = client.get(url)
     assert response.status_code == 200
     content = response.content.decode()
-    assert 'id="not-a-dispute"' in content
-    assert 'id="refer-form"' not in content
+    assert "139****0011" in content
+    assert "13900000011" not in content
+    assert not _unmasked_events(world.supervisor, incident).exists()
+    # Sent back unchanged, the masked phone stands for the real one: never stored masked.
+    response = client.post(url, _refer_data(world, response))
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    applicant = MediationCase.objects.get(incident=incident).parties.get(role="applicant")
+    assert applicant.phone == "13900000011"
+    assert not _unmasked_events(world.supervisor, incident).exists()
+
+
+@pytest.mark.parametrize("who", ["dispatcher", "handler"])
+def test_refer_page_shows_the_phone_in_full_to_contact_roles_with_an_audit_event(world, login, who):
+    _reporter, incident = _resident_dispute(world)
+    viewer = getattr(world, who)
+    response = login(viewer).get(reverse("mediation:refer", args=[incident.pk]))
+    assert response.status_code == 200
+    assert 'value="13900000011"' in response.content.decode()
+    events = _unmasked_events(viewer, incident)
+    assert events.count() == 1
+    assert events.get().details["fields"] == ["reporter_phone"]
+
+
+def test_refer_page_and_form_refused_to_a_role_that_cannot_refer(world, login):
+    reporter, incident = _resident_dispute(world)
+    url = reverse("mediation:refer", args=[incident.pk])
+    client = login(reporter)  # sees their own report, may not refer it
+    assert client.get(url).status_code == 403
+    data = {
+        "room": world.rooms["village_a1"].pk,
+        "facts": "x",
+        "parties-TOTAL_FORMS": "2",
+        "parties-INITIAL_FORMS": "0",
+        "parties-0-role": "applicant",
+        "parties-0-name": "王女士",
+        "parties-1-role": "respondent",
+        "parties-1-name": "李四",
+    }
+    assert client.post(url, data).status_code == 403
+    assert not MediationCase.objects.exists()
+    # A mediator of another street does not see the incident at all.
+    assert login(world.mediator2).get(url).status_code == 404
+    # Once referred, the incident is mediating: no second referral page.
+    services.case_create_from_incident(
+        actor=world.handler,
+        incident_id=incident.pk,
+        room_id=world.rooms["village_a1"].pk,
+        parties=parties(),
+        facts="x",
+    )
+    assert login(world.handler).get(url).status_code == 403

@@ -153,12 +153,17 @@ def test_handler_refers_mediator_settles_incident_closes(browser_page, live_serv
     expect(page.locator("#agreement-status")).to_have_attribute("data-effective", "no")
     expect(page.locator("#case-state")).to_have_attribute("data-state", "in_session")
 
-    # Every party and the mediator sign; the last signature puts the agreement in effect.
+    # Every party and the mediator sign, then the committee's seal is applied: only then is
+    # the agreement in effect (人民调解法 Art. 29).
     for _ in range(3):
         page.click("[data-testid=open-sign]")
         page.select_option("#form-sign select[name=signer]", index=0)
         page.click("#submit-sign")
     expect(page.locator("#signature-list li")).to_have_count(3)
+    expect(page.locator("#agreement-status")).to_have_attribute("data-effective", "no")
+    page.click("[data-testid=open-seal]")
+    page.click("#submit-seal")
+    expect(page.locator("#agreement-seal")).to_have_attribute("data-sealed", "yes")
     expect(page.locator("#agreement-status")).to_have_attribute("data-effective", "yes")
     expect(page.locator("#case-state")).to_have_attribute("data-state", "agreement_reached")
 
