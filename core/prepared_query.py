@@ -89,12 +89,13 @@ class PreparedQuery:
         result = []
         for row in self.rows(*values):
             if entry.converters:
-                row = list(row)
+                converted = list(row)
                 for position, (functions, expression) in entry.converters:
-                    value = row[position]
+                    value = converted[position]
                     for function in functions:
                         value = function(value, expression, connection)
-                    row[position] = value
+                    converted[position] = value
+                row = tuple(converted)
             result.append(dict(zip(entry.names, row, strict=True)))
         return result
 

@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext as _
 
@@ -265,7 +266,7 @@ def lock(
     )
     try:
         return queryset.select_for_update(of=tuple(of)).get(pk=pk)
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:  # the model's DoesNotExist (.get of one pk: nothing else)
         if not_found is not None:
             raise not_found from None
         raise
