@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help run setup start venv assets translations messages migrate demo test test-serial \
-	lint audit format clean distclean
+	lint lint-arch audit format clean distclean
 
 help:
 	@echo "make run         set up (venv, assets, translations, database, demo city) and start"
@@ -20,6 +20,7 @@ help:
 	@echo "make start       start web (http://127.0.0.1:$(PORT)/), Celery worker and beat"
 	@echo "make test        the whole test suite ($(TEST_WORKERS) processes; make test-serial: one)"
 	@echo "make lint        ruff check + ruff format --check"
+	@echo "make lint-arch   import layers (import-linter), import circles, mypy (docs/architecture.md)"
 	@echo "make audit       bandit (code) + pip-audit (pinned dependencies)"
 	@echo "make messages    regenerate the top-level catalogue locale/ (templates/)"
 	@echo "make clean       remove the local database, queue, cache, media and compiled files"
@@ -78,6 +79,13 @@ test-serial: venv assets translations
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The architecture checks (pyproject.toml: [tool.importlinter], [tool.mypy]); they join `lint`
+# once the apps are restructured (issue 16).
+lint-arch: venv
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/pytest -p no:xdist -q tests/test_import_layers.py
+	$(VENV)/bin/mypy
 
 # bandit over the project's Python + pip-audit over the pinned requirements (scripts/audit.sh;
 # pip-audit needs PyPI's JSON API: AUDIT_ALLOW_UNAUDITED=1 accepts a machine that cannot reach it).

@@ -20,7 +20,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _isolated_media_and_eager_celery(settings, tmp_path):
     """Uploads go to a temporary folder; tasks run in-process unless a test starts a worker."""
-    from core import calendar
+    from core import calendar, process_cache
     from governance.celery import app
     from grids import locator
     from incidents import category_cache, page_selectors
@@ -31,6 +31,7 @@ def _isolated_media_and_eager_celery(settings, tmp_path):
     category_cache.clear_local()  # so do the report's categories
     page_selectors.clear_pickers()  # and the queue's pickers
     webhooks_active_clear_local()  # and the webhook flag
+    process_cache.clear_all_local()  # and every core.process_cache.ProcessCopy
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.log")

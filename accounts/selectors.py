@@ -48,7 +48,9 @@ def user_scope(user: User) -> Scope:
     if RoleCode.GRID_WORKER in user.role_codes and hasattr(user, "grid_worker"):
         cell_ids = frozenset(user.grid_worker.cells.values_list("pk", flat=True))
     if user.role_codes & STAFF_ROLES and user.scope_region_id is not None:
-        return Scope(user_id=user.pk, prefix=user.scope_region.prefix, cell_ids=cell_ids)
+        region = user.scope_region
+        assert region is not None  # scope_region_id is set
+        return Scope(user_id=user.pk, prefix=region.prefix, cell_ids=cell_ids)
     return Scope(user_id=user.pk, cell_ids=cell_ids)
 
 

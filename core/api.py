@@ -54,7 +54,8 @@ class ErrorSerializer(serializers.Serializer):
     a nested input such as a list of items may nest its messages the same way)."""
 
     detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.JSONField(), required=False)
+    # The schema's field named "errors" shadows Serializer.errors; never validated, only shown.
+    errors = serializers.DictField(child=serializers.JSONField(), required=False)  # type: ignore[assignment]
 
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

@@ -11,6 +11,7 @@ Who sees which cells:
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import cast
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -146,8 +147,9 @@ def region_tree(*, user: User) -> list[RegionRow]:
     cells = GridCell.objects.filter(active=True)
     links = GridWorker.cells.through.objects.filter(gridcell__active=True)
     if not scope.everything:
-        cells = cells.filter(code__startswith=scope.prefix)
-        links = links.filter(gridcell__code__startswith=scope.prefix)
+        prefix = cast(str, scope.prefix)  # typed for mypy only: the value is used as it is
+        cells = cells.filter(code__startswith=prefix)
+        links = links.filter(gridcell__code__startswith=prefix)
     cells_per_community = Counter(code[:12] for code in cells.values_list("code", flat=True))
     workers_per_community: dict[str, set[int]] = defaultdict(set)
     for worker_id, code in links.values_list("gridworker_id", "gridcell__code"):

@@ -277,6 +277,7 @@ def regions_import(
         expected = PARENT_LEVEL[row.level]
         if not row.parent_code:
             if row.level not in (Region.Level.PROVINCE, Region.Level.CITY):
+                assert expected is not None  # every level below the city has a parent level
                 problem(
                     row.line,
                     "parent_code",
@@ -623,6 +624,7 @@ def grid_cells_import(
         for message in geometry_messages:
             problem(index, "geometry", message)
         if ok and not geometry_messages:
+            assert geometry is not None and community is not None  # both checked above (ok)
             clean_geometry = {
                 "type": "Polygon",
                 "coordinates": [

@@ -25,7 +25,7 @@ DONGPUTOU = (24.50845, 117.65455)
 @contextmanager
 def _tasks_in_process():
     """Run the follow-up tasks in this process (no worker needs to be running)."""
-    from governance.celery import app
+    from celery import current_app as app  # the project's app (governance.celery) once loaded
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True

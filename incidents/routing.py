@@ -13,16 +13,15 @@ answer. Rules (docs/incidents.md):
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import RoleCode, User
+from core.prepared_query import PreparedQuery
 from grids.models import GridWorker, Region
 from incidents import directory
 from incidents.models import ESCALATION_ORDER, HandlingLevel, Incident, IncidentState
@@ -54,104 +53,7 @@ class DispatchTarget:
         return self.kind == "pool"
 
 
-# --- compiled once ----------------------------------------------------------------------------
-
-# Stands for a variable parameter while a query is compiled; never a real id.
-_SENTINEL = -7_391_000_000
-
-
-class PreparedQuery:
-    """A routing read whose SQL is compiled once per process (and database vendor, and length
-    of each list argument), then run with the connection's cursor. The worker's system steps
-    run the same few queries for every report; Django's compiler took most of their time (the
-    workload query: ~3.5 ms of CPU to build, 0.2 ms to run on PostgreSQL).
-
-    `build(*values)` returns the QuerySet (`values_list`, sliced if need be); each value is an
-    int or a list of ints. `rows()` gives tuples as the database driver returns them (ids,
-    codes); `dicts()` gives what `values()` gives, the columns' converters applied (dates,
-    booleans on SQLite ...)."""
-
-    def __init__(self, build: Callable[..., QuerySet]) -> None:
-        self.build = build
-        self.compiled: dict[tuple, _Compiled] = {}
-        self.lock = threading.Lock()
-
-    def _compile(self, shape: tuple) -> _Compiled:
-        counter = iter(range(1, 1_000_000))
-        args: list = []
-        for length in shape:
-            if length is None:
-                args.append(_SENTINEL - next(counter))
-            else:
-                args.append([_SENTINEL - next(counter) for _ in range(length)])
-        query = self.build(*args).query
-        compiler = query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        # Each parameter: ("v", index into the flattened values) or ("c", a constant).
-        plan = [("v", _SENTINEL - p - 1) if _is_sentinel(p) else ("c", p) for p in params]
-        wanted = sum(1 if n is None else n for n in shape)
-        if {index for kind, index in plan if kind == "v"} != set(range(wanted)):
-            raise RuntimeError(f"{self.build.__name__}: a parameter is not in the SQL")
-        expressions = [column[0] for column in compiler.select[: compiler.col_count]]
-        return _Compiled(
-            sql=sql,
-            plan=plan,
-            names=[*query.extra_select, *query.values_select, *query.annotation_select],
-            converters=list(compiler.get_converters(expressions).items()),
-        )
-
-    def _entry(self, values: tuple) -> _Compiled:
-        shape = tuple(None if isinstance(v, int) else len(v) for v in values)
-        key = (connection.vendor, connection.alias, shape)
-        entry = self.compiled.get(key)
-        if entry is None:
-            with self.lock:
-                entry = self.compiled.setdefault(key, self._compile(shape))
-        return entry
-
-    def rows(self, *values: int | Sequence[int]) -> list[tuple]:
-        sql, params = self.sql_with_params(*values)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-
-    def dicts(self, *values: int | Sequence[int]) -> list[dict]:
-        """The rows as `values()` gives them (what SQLCompiler.apply_converters does)."""
-        entry = self._entry(values)
-        result = []
-        for row in self.rows(*values):
-            if entry.converters:
-                row = list(row)
-                for position, (functions, expression) in entry.converters:
-                    value = row[position]
-                    for function in functions:
-                        value = function(value, expression, connection)
-                    row[position] = value
-            result.append(dict(zip(entry.names, row, strict=True)))
-        return result
-
-    def sql_with_params(self, *values: int | Sequence[int]) -> tuple[str, list]:
-        """The compiled SQL and its parameters for these values (for `Model.objects.raw`)."""
-        entry = self._entry(values)
-        flat: list[int] = []
-        for value in values:
-            if isinstance(value, int):
-                flat.append(value)
-            else:
-                flat.extend(value)
-        return entry.sql, [flat[x] if kind == "v" else x for kind, x in entry.plan]
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    plan: list  # per parameter: ("v", index into the values) or ("c", a constant)
-    names: list[str]  # the columns' names (values() / values_list() order)
-    converters: list  # (position, (functions, expression)): SQLCompiler.get_converters
-
-
-def _is_sentinel(param) -> bool:
-    return type(param) is int and _SENTINEL - 1_000_000 < param < _SENTINEL
+# PreparedQuery lives in core.prepared_query (issue 16); this name stays for old imports.
 
 
 # --- workload ---------------------------------------------------------------------------------

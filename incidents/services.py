@@ -2059,7 +2059,7 @@ def incidents_re_enqueue_stuck(*, now: datetime | None = None) -> int:
     settings.INCIDENT_TASK_STUCK_MINUTES after it was enqueued). While many tasks wait in the
     broker's queue (a backlog after an outage), an old task may just be waiting: then only
     those never sent (tasks.NOT_SENT) go, so a backlog is not sent twice."""
-    from governance.celery import queue_backlog
+    from core.celery_base import queue_backlog
     from incidents.tasks import NOT_SENT
 
     now = now or _now()

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from core.celery_base import GridGovTask
 from core.exceptions import ApplicationError
-from governance.celery import GridGovTask
 
 logger = logging.getLogger(__name__)
 

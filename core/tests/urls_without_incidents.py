@@ -1,0 +1,3 @@
+"""A URLconf without the incident pages (core/tests/test_urls.py)."""
+
+urlpatterns: list = []
