@@ -23,7 +23,7 @@ from accounts.selectors import regions_visible, user_scope
 from core.cache import SharedToken
 from core.transactions import on_commit_once
 from grids.models import GridCell, Region
-from incidents import policies
+from incidents import detail_links, policies
 from incidents.models import ACTIONS, Action, Category, Incident, IncidentState
 from incidents.selectors import is_staff_viewer
 
@@ -191,32 +191,9 @@ def can_refer_to_mediation(user: User, incident: Incident) -> bool:
 
 
 def linked_matters(user: User, incident: Incident) -> dict:
-    """The mediation case the incident was referred to (linked when `user` may open it) and
-    the petitions turned into it that `user` may see, for the detail page. The mediation and
-    petitions apps are optional: without them, nothing."""
-    result: dict = {"mediation_case": None, "mediation_case_linked": False, "petitions": []}
-    try:
-        from mediation.selectors import case_for_incident, cases_visible
-    except ImportError:  # pragma: no cover - the app is not installed
-        pass
-    else:
-        case = case_for_incident(incident_id=incident.pk)
-        if case is not None:
-            linked = cases_visible(user).filter(pk=case.pk).exists()
-            # Staff who see the incident learn which case it waits for; others only a case
-            # they may open themselves.
-            if linked or is_staff_viewer(user):
-                result["mediation_case"] = case
-                result["mediation_case_linked"] = linked
-    try:
-        from petitions.selectors import petitions_linked_to_incident
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        result["petitions"] = list(
-            petitions_linked_to_incident(user=user, incident_id=incident.pk)[:20]
-        )
-    return result
+    """The mediation case and petitions linked to the incident that `user` may see, for the
+    detail page: what the higher apps registered in `incidents.detail_links` return."""
+    return detail_links.linked_matters(user, incident)
 
 
 WORKLOAD_LEVELS = [Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY]

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class PetitionsConfig(AppConfig):
     name = "petitions"
     verbose_name = _("Petitions")
+
+    def ready(self) -> None:
+        from incidents import detail_links
+        from petitions.links import linked_petitions
+
+        detail_links.register("petitions", linked_petitions)
