@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import logging
@@ -486,6 +487,22 @@ def _parse_moment(value: Any, *, field: str, errors: dict[str, list[str]]) -> da
     return moment
 
 
+ENGINE_EXTERNAL_ID_MAX = 64  # incidents.Incident.external_id
+
+
+def engine_external_id(partner: Partner, ticket_id: str) -> str:
+    """The incident's external id for a partner's ticket: "<partner code>:<ticket id>". The
+    partner code (a slug, no colon) scopes it to the partner (security review L1; the engine
+    is called with actor=None, i.e. as the partner). One that would not fit the engine's 64
+    characters (and be cut, so that two tickets could meet) carries a digest of the ticket id
+    instead."""
+    value = f"{partner.code}:{ticket_id}"
+    if len(value) <= ENGINE_EXTERNAL_ID_MAX:
+        return value
+    digest = hashlib.sha256(ticket_id.encode()).hexdigest()
+    return f"{partner.code}:#{digest}"[:ENGINE_EXTERNAL_ID_MAX]
+
+
 def _existing_ticket(partner: Partner, external_id: str) -> IncomingTicket | None:
     return (
         IncomingTicket.objects.select_related("incident", "partner")
@@ -610,7 +627,7 @@ def hotline_ticket_receive(
                     address=(address or "").strip(),
                     reporter_name=(caller_name or "").strip(),
                     reporter_phone=(caller_phone or "").strip(),
-                    external_id=f"{partner.code}:{ticket_id}",
+                    external_id=engine_external_id(partner, ticket_id),
                     # The partner's urgent flag (an urgent 12345 work order) beats the
                     # category's; not urgent leaves the category's urgency.
                     urgent=True if urgent else None,
