@@ -19,8 +19,11 @@ def open311_publish_photos() -> bool:
 
 
 def open311_get_rate() -> str:
-    """Anonymous Open311 GETs per client address (core.ratelimit rate, e.g. "60/m")."""
-    return str(getattr(settings, "OPEN311_GET_RATE", "60/m"))
+    """Anonymous Open311 GETs per client address (core.ratelimit rate, e.g. "60/m"); the
+    setting, else the OPEN311_GET_RATE environment variable."""
+    return str(
+        getattr(settings, "OPEN311_GET_RATE", "") or os.environ.get("OPEN311_GET_RATE", "60/m")
+    )
 
 
 def signature_window_seconds() -> int:
