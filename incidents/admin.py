@@ -23,6 +23,7 @@ class CategoryForm(forms.ModelForm):
             "is_dispute",
             "urgent",
             "internal_only",
+            "publish_open311",
             "verify_within",
             "dispatch_within",
             "resolve_within",
@@ -39,6 +40,13 @@ class CategoryForm(forms.ModelForm):
                     field,
                     _("Use a number and a unit: m, h, d, wh (working hours) or wd (working days)."),
                 )
+        if cleaned.get("publish_open311") and (
+            cleaned.get("is_dispute") or cleaned.get("internal_only")
+        ):
+            self.add_error(
+                "publish_open311",
+                _("Disputes and internal-only categories are never published on Open311."),
+            )
         parent = cleaned.get("parent")
         if parent is not None and parent.parent_id is not None:
             self.add_error("parent", _("Categories have two levels: choose a large class."))
@@ -57,13 +65,28 @@ class CategoryAdmin(admin.ModelAdmin):
         "is_dispute",
         "urgent",
         "internal_only",
+        "publish_open311",
         "verify_within",
         "dispatch_within",
         "resolve_within",
         "active",
     ]
-    list_editable = ["verify_within", "dispatch_within", "resolve_within", "active"]
-    list_filter = ["handled_at", "is_dispute", "urgent", "internal_only", "active", "parent"]
+    list_editable = [
+        "publish_open311",
+        "verify_within",
+        "dispatch_within",
+        "resolve_within",
+        "active",
+    ]
+    list_filter = [
+        "handled_at",
+        "is_dispute",
+        "urgent",
+        "internal_only",
+        "publish_open311",
+        "active",
+        "parent",
+    ]
     search_fields = ["code", "name", "name_en", "department"]
     ordering = ["code"]
 

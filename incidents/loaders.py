@@ -31,6 +31,15 @@ def _yes(value: str) -> bool:
     return (value or "").strip().lower() in {"yes", "y", "true", "1"}
 
 
+def _published(row: dict, *, is_dispute: bool, internal_only: bool) -> bool:
+    """The `open311` column (yes/no); without it, every category that is neither a dispute nor
+    internal only. A dispute or an internal-only category is never published."""
+    if is_dispute or internal_only:
+        return False
+    given = (row.get("open311") or "").strip()
+    return _yes(given) if given else True
+
+
 def category_rows(path: Path = CATEGORIES_CSV) -> list[dict]:
     """The CSV rows as Category field values (large classes first), checked."""
     rows = []
@@ -42,6 +51,8 @@ def category_rows(path: Path = CATEGORIES_CSV) -> list[dict]:
             for column in ("verify_within", "dispatch_within", "resolve_within"):
                 if row[column].strip():
                     parse_limit(row[column])
+            is_dispute = _yes(row["dispute"])
+            internal_only = "internal only" in (row["source"] or "").lower()
             rows.append(
                 {
                     "code": row["code"].strip(),
@@ -50,9 +61,12 @@ def category_rows(path: Path = CATEGORIES_CSV) -> list[dict]:
                     "name_en": row["name_en"].strip(),
                     "handled_at": level,
                     "department": (row["department"] or "").strip(),
-                    "is_dispute": _yes(row["dispute"]),
+                    "is_dispute": is_dispute,
                     "urgent": _yes(row["urgent"]),
-                    "internal_only": "internal only" in (row["source"] or "").lower(),
+                    "internal_only": internal_only,
+                    "publish_open311": _published(
+                        row, is_dispute=is_dispute, internal_only=internal_only
+                    ),
                     "verify_within": row["verify_within"].strip(),
                     "dispatch_within": row["dispatch_within"].strip(),
                     "resolve_within": row["resolve_within"].strip(),

@@ -4,6 +4,8 @@ The state graph is declared once (TRANSITIONS); incidents.services is the only c
 an incident along it.
 """
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language, pgettext_lazy
@@ -58,6 +60,14 @@ class Category(models.Model):
     dispatch_within = models.CharField(_("dispatch within"), max_length=8, blank=True)
     resolve_within = models.CharField(_("resolve within"), max_length=8, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    publish_open311 = models.BooleanField(
+        _("published on Open311"),
+        default=False,
+        help_text=_(
+            "Show this category and its incidents in the public Open311 feed. Keep it off for "
+            "disputes and matters about one person or household."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -202,8 +212,21 @@ class Channel(models.TextChoices):
     PETITION = "petition", _("petition referral")
 
 
+# Public ids: "R" + 10 characters of Crockford's base32 (50 random bits). Unlike the tracking
+# number, a public id is no credential and says nothing about the reporter.
+PUBLIC_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def public_id_new() -> str:
+    """A fresh random public id, e.g. R7K3MQ9XPA2 (Open311 service_request_id)."""
+    return "R" + "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _position in range(10))
+
+
 class Incident(TimeStampedModel):
     tracking_number = models.CharField(_("tracking number"), max_length=16, unique=True)
+    public_id = models.CharField(
+        _("public id"), max_length=16, unique=True, default=public_id_new, editable=False
+    )
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("category")
     )

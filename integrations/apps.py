@@ -7,4 +7,6 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self) -> None:
-        from integrations import signals  # noqa: F401 - connects the IncidentEvent hook
+        from integrations import conf, signals  # noqa: F401 - signals connects the hook
+
+        conf.check_production_safety()

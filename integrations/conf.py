@@ -18,6 +18,14 @@ def open311_publish_photos() -> bool:
     return bool(getattr(settings, "OPEN311_PUBLISH_PHOTOS", False))
 
 
+def open311_get_rate() -> str:
+    """Anonymous Open311 GETs per client address (core.ratelimit rate, e.g. "60/m"); the
+    setting, else the OPEN311_GET_RATE environment variable."""
+    return str(
+        getattr(settings, "OPEN311_GET_RATE", "") or os.environ.get("OPEN311_GET_RATE", "60/m")
+    )
+
+
 def signature_window_seconds() -> int:
     """How far a signed request's timestamp may be from our clock (replay window)."""
     return int(getattr(settings, "INTEGRATIONS_SIGNATURE_WINDOW_SECONDS", 300))
@@ -40,6 +48,21 @@ def webhook_retry_window_hours() -> float:
 
 
 def webhook_allow_private_urls() -> bool:
-    """Whether partners may subscribe (through the API) to URLs on private or loopback
-    addresses. Off in production: a partner must not make us call our own intranet."""
-    return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE_URLS", settings.DEBUG))
+    """Whether webhooks may target non-public addresses (loopback, intranet, metadata
+    services): an explicit opt-in for tests and local development only, whatever DEBUG says.
+    Default off; production refuses to start with it on (check_production_safety)."""
+    return getattr(settings, "WEBHOOK_ALLOW_PRIVATE_URLS", False) is True
+
+
+def check_production_safety() -> None:
+    """Refuse to start a production deployment (settings.PRODUCTION) whose webhooks could
+    reach our own network (security review M4)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    if getattr(settings, "PRODUCTION", False) and getattr(
+        settings, "WEBHOOK_ALLOW_PRIVATE_URLS", False
+    ):
+        raise ImproperlyConfigured(
+            "WEBHOOK_ALLOW_PRIVATE_URLS must be off in production: partners' webhooks must "
+            "never reach internal addresses."
+        )

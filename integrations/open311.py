@@ -2,14 +2,15 @@
 client, and the two formats (XML, required by the spec, and JSON, its Spark mapping).
 
 Nothing here reads the database on its own; views pass in what the selectors returned.
-Personal data never appears: no reporter, phone, email, device or account; phone and ID numbers
-typed into descriptions or notes are masked.
+Personal data never appears: no reporter, phone, email, device or account, no tracking number
+(a request is known by its random public id); phone and ID numbers typed into descriptions,
+notes or addresses are replaced whole (core.masking.scrub_public_text); the place is the
+centroid of the incident's grid cell (or rounded to about 100 m), never the exact point.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
@@ -20,10 +21,11 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from shapely.geometry import shape
 
 from core.calendar import parse_limit
 from core.exceptions import ValidationFailed
-from core.masking import mask_id_number, mask_phone
+from core.masking import scrub_public_text
 from incidents.models import Category, HandlingLevel, Incident, IncidentState
 from integrations import conf
 from integrations.models import IncomingTicket, ServiceAttribute
@@ -44,9 +46,8 @@ LIST_ITEMS = {
 }
 CLOSED_STATES = {IncidentState.CLOSED, IncidentState.INVALID}
 RESULT_STATES = {IncidentState.FEEDBACK_SENT, IncidentState.RATED, IncidentState.CLOSED}
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d{9})(?!\d)")
-ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
-LANDLINE_IN_TEXT = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
+ROUNDED_DIGITS = 3  # a point without a grid cell: 0.001° is about 100 m
+CENTROID_DIGITS = 5
 
 
 class Open311Error(Exception):
@@ -137,12 +138,31 @@ def errors_from_validation(exc: ValidationFailed) -> list[tuple[int, str]]:
 
 
 def scrub(text: str | None) -> str:
-    """Mask phone and ID numbers someone typed into free text."""
-    if not text:
-        return ""
-    text = ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(1)), text)
-    text = PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)), text)
-    return LANDLINE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)), text)
+    """Phone and ID numbers someone typed into free text, replaced whole."""
+    return scrub_public_text(text)
+
+
+def cell_centroid(geometry: Any) -> tuple[float, float] | None:
+    """(lat, lng) of a grid cell polygon's centroid, or None if the geometry is unusable."""
+    try:
+        centre = shape(geometry).centroid
+        if centre.is_empty:
+            return None
+        return round(centre.y, CENTROID_DIGITS), round(centre.x, CENTROID_DIGITS)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return None
+
+
+def public_point(
+    lat: float | None, lng: float | None, centroid: tuple[float, float] | None
+) -> tuple[float | None, float | None]:
+    """Where the public sees a request: its cell's centroid, else the point rounded to about
+    100 m; never the exact point."""
+    if lat is None or lng is None:
+        return None, None
+    if centroid is not None:
+        return centroid
+    return round(lat, ROUNDED_DIGITS), round(lng, ROUNDED_DIGITS)
 
 
 # --- services ---------------------------------------------------------------------------------
@@ -274,8 +294,10 @@ def request_entry(incident: Incident, *, absolute: Any) -> dict[str, Any]:
     ticket = _ticket(incident)
     expected = incident.resolve_due_at or (ticket.due_at if ticket is not None else None)
     address = incident.address or (incident.region.name if incident.region_id else "")
+    centroid = cell_centroid(incident.grid_cell.geometry) if incident.grid_cell_id else None
+    lat, lng = public_point(incident.lat, incident.lng, centroid)
     return {
-        "service_request_id": incident.tracking_number,
+        "service_request_id": incident.public_id,
         "status": "closed" if closed else "open",
         "status_notes": status_notes(incident),
         "service_name": category.display_name,
@@ -289,8 +311,8 @@ def request_entry(incident: Incident, *, absolute: Any) -> dict[str, Any]:
         "address": scrub(address) or None,
         "address_id": incident.grid_cell.code if incident.grid_cell_id else None,
         "zipcode": None,
-        "lat": incident.lat,
-        "long": incident.lng,
+        "lat": lat,
+        "long": lng,
         "media_url": media_url(incident, absolute=absolute),
     }
 
@@ -316,6 +338,7 @@ def request_entries(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     labels = {value: str(label) for value, label in IncidentState.choices}
     notices: dict[str, str] = {}
     names: dict[str, str] = {}
+    centroids: dict[int, tuple[float, float] | None] = {}
 
     def moment(value: datetime | None) -> str | None:
         return None if value is None else value.astimezone(zone).isoformat(timespec="seconds")
@@ -342,9 +365,15 @@ def request_entries(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         agency = row["handling_department"]
         if not agency:
             agency = row["handling_region__name"] if row["handling_region_id"] is not None else None
+        cell_id = row["grid_cell_id"]
+        if cell_id is not None and cell_id not in centroids:
+            centroids[cell_id] = cell_centroid(row["grid_cell__geometry"])
+        lat, lng = public_point(
+            row["lat"], row["lng"], centroids[cell_id] if cell_id is not None else None
+        )
         entries.append(
             {
-                "service_request_id": row["tracking_number"],
+                "service_request_id": row["public_id"],
                 "status": "closed" if closed else "open",
                 "status_notes": notes,
                 "service_name": names[code],
@@ -358,8 +387,8 @@ def request_entries(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 "address": scrub(address) or None,
                 "address_id": row["grid_cell__code"] if row["grid_cell_id"] is not None else None,
                 "zipcode": None,
-                "lat": row["lat"],
-                "long": row["lng"],
+                "lat": lat,
+                "long": lng,
                 "media_url": (row["incoming_ticket__media_url"] or None) if has_ticket else None,
             }
         )
@@ -367,12 +396,12 @@ def request_entries(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def post_entry(ticket: IncomingTicket, *, as_token: bool) -> dict[str, Any]:
-    """The answer to POST requests: the request id, or (batch partners) a token."""
+    """The answer to POST requests: the request's public id, or (batch partners) a token."""
     incident = ticket.incident
     entry: dict[str, Any] = (
         {"token": ticket.token}
         if as_token
-        else {"service_request_id": incident.tracking_number if incident else None}
+        else {"service_request_id": incident.public_id if incident else None}
     )
     entry["service_notice"] = service_notice(incident.category) if incident else None
     entry["account_id"] = ticket.account_id or None

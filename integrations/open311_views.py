@@ -2,9 +2,11 @@
 
 Thin views: parse the spec's parameters, call a selector or the service, render. Every error is
 answered as the spec says, in the requested format: an HTTP 4xx with a list of
-{code, description}. GETs need no key; POST requests needs an api_key with the open311-post
-scope (rate-limited per key). Plain Django views (not DRF): the spec fixes the wire format, and
-they stay out of the OpenAPI schema (documented in docs/api.md).
+{code, description}. GETs need no key and are rate-limited per client address
+(OPEN311_GET_RATE); POST requests needs an api_key with the open311-post scope (rate-limited
+per key), sent in the body or the X-Api-Key header, never in the URL. Plain Django views (not
+DRF): the spec fixes the wire format, and they stay out of the OpenAPI schema (documented in
+docs/api.md).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from core.exceptions import (
     PermissionDeniedError,
     ValidationFailed,
 )
+from core.ratelimit import client_ip, rate_hit
 from integrations import conf, open311, security, selectors, services
 from integrations.models import ApiKey
 from integrations.open311 import CONTENT_TYPES, Open311Error
@@ -63,6 +66,41 @@ def _post_params(request: HttpRequest) -> QueryDict | dict[str, Any]:
             raise Open311Error(400, [(400, _("The JSON body must be an object."))])
         return data
     return request.POST
+
+
+def _refuse_key_in_url(request: HttpRequest) -> None:
+    """A key in the query string ends up in access logs, proxies and browser histories: it is
+    refused on every resource (and never echoed or logged)."""
+    if "api_key" in request.GET:
+        raise Open311Error(
+            400,
+            [
+                (
+                    400,
+                    _(
+                        "Send api_key in the request body or the X-Api-Key header, never in "
+                        "the URL; a key that was sent in a URL should be replaced."
+                    ),
+                )
+            ],
+        )
+
+
+def _check_rate(request: HttpRequest) -> None:
+    """Anonymous GETs: at most OPEN311_GET_RATE per client address (429 with Retry-After)."""
+    limit = rate_hit("open311:get", client_ip(request), conf.open311_get_rate())
+    if limit.limited:
+        raise Open311Error(
+            429,
+            [
+                (
+                    429,
+                    _("Too many requests from this address; retry in %(s)s s.")
+                    % {"s": limit.retry_after},
+                )
+            ],
+            headers={"Retry-After": str(limit.retry_after)},
+        )
 
 
 def _check_jurisdiction(request: HttpRequest, params: Any) -> None:
@@ -119,6 +157,9 @@ def open311_endpoint(*methods: str) -> Callable[[View], View]:
                         ],
                         headers={"Allow": ", ".join(methods)},
                     )
+                _refuse_key_in_url(request)
+                if request.method == "GET":
+                    _check_rate(request)
                 params = request.GET if request.method == "GET" else _post_params(request)
                 _check_jurisdiction(request, params)
                 return view(request, fmt, params, **kwargs)
@@ -187,6 +228,16 @@ def _moment(params: Any, name: str) -> datetime | None:
     return moment
 
 
+def _positive_int(params: Any, name: str, default: int) -> int:
+    value = (params.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        message = _("%(name)s must be a whole number of at least 1.") % {"name": name}
+        raise ValidationFailed(message, extra={name: [message]})
+    return int(value)
+
+
 def _request_list(request: HttpRequest, fmt: str, params: Any) -> HttpResponse:
     statuses = [s.lower() for s in _split(params, "status")]
     unknown = [s for s in statuses if s not in ("open", "closed")]
@@ -198,18 +249,24 @@ def _request_list(request: HttpRequest, fmt: str, params: Any) -> HttpResponse:
         start=_moment(params, "start_date"),
         end=_moment(params, "end_date"),
         statuses=statuses,
+        page=_positive_int(params, "page", 1),
+        page_size=min(
+            _positive_int(params, "page_size", selectors.DEFAULT_PAGE_SIZE),
+            selectors.MAX_PAGE_SIZE,
+        ),
     )
     if conf.open311_publish_photos():  # media_url may be one of our photos: the instances
         incidents = selectors.open311_requests(filters)
         absolute = request.build_absolute_uri
         data = [open311.request_entry(incident, absolute=absolute) for incident in incidents]
-    else:  # plain values, up to 1,000 of them (docs/performance.md)
+    else:  # plain values, one page of them (docs/performance.md)
         data = open311.request_entries(selectors.open311_request_rows(filters))
     return open311.render(data, fmt, root="service_requests")
 
 
 def _api_key(request: HttpRequest, params: Any) -> ApiKey:
-    raw = (params.get("api_key") or request.GET.get("api_key") or "").strip()
+    """The key from the body (the spec) or the X-Api-Key header; never from the URL."""
+    raw = str(params.get("api_key") or "").strip()
     raw = raw or request.headers.get("X-Api-Key", "").strip()
     if not raw:
         raise Open311Error(403, [(403, _("api_key was not provided."))])
@@ -287,5 +344,5 @@ def request_detail(
 @open311_endpoint("GET")
 def token_detail(request: HttpRequest, fmt: str, params: Any, token: str) -> HttpResponse:
     ticket = selectors.open311_ticket_for_token(token)
-    data = [{"service_request_id": ticket.incident.tracking_number, "token": ticket.token}]
+    data = [{"service_request_id": ticket.incident.public_id, "token": ticket.token}]
     return open311.render(data, fmt, root="service_requests")

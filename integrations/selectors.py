@@ -1,7 +1,8 @@
 """Reads of the integrations app.
 
-Open311 GETs are public (the spec needs no key for them): they see every incident except the
-internal-only categories (crime leads, special groups), and only the fields open311.py shows.
+Open311 GETs are public (the spec needs no key for them): they see the incidents of the
+categories an admin published (Category.publish_open311: never disputes, internal-only or
+personal matters), a page at a time, and only the fields open311.py shows.
 Partner reads (tickets, subscriptions) are scoped to the partner of the API key.
 """
 
@@ -27,14 +28,21 @@ from integrations.models import (
 )
 
 DEFAULT_WINDOW = timedelta(days=90)
-MAX_RESULTS = 1000
+DEFAULT_PAGE_SIZE = 50  # GET requests: page_size when not given
+MAX_PAGE_SIZE = 100  # and at most this
 CLOSED_STATES = [IncidentState.CLOSED, IncidentState.INVALID]
 
 
+def _published_categories() -> QuerySet[Category]:
+    return Category.objects.filter(publish_open311=True, internal_only=False, is_dispute=False)
+
+
 def open311_categories() -> QuerySet[Category]:
-    """The service list: active subclasses a client may report, with their attribute count."""
+    """The service list: active, published subclasses a client may report, with their
+    attribute count."""
     return (
-        Category.objects.filter(active=True, parent__isnull=False, internal_only=False)
+        _published_categories()
+        .filter(active=True, parent__isnull=False)
         .select_related("parent")
         .annotate(attribute_count=Count("open311_attributes"))
         .order_by("code")
@@ -61,7 +69,7 @@ def open311_changeset() -> datetime | None:
 def _public_incidents() -> QuerySet[Incident]:
     related = ["category", "category__parent", "handling_region", "region", "grid_cell"]
     qs = (
-        Incident.objects.filter(category__internal_only=False)
+        Incident.objects.filter(category__in=_published_categories())
         .select_related(*related, "incoming_ticket")
         .order_by("-created_at", "-pk")
     )
@@ -72,7 +80,7 @@ def _public_incidents() -> QuerySet[Incident]:
 
 # The columns integrations.open311.request_entry reads (GET requests lists up to 1,000).
 LIST_FIELDS = [
-    "tracking_number",
+    "public_id",
     "state",
     "created_at",
     "updated_at",
@@ -88,6 +96,7 @@ LIST_FIELDS = [
     "handling_region__name",
     "region__name",
     "grid_cell__code",
+    "grid_cell__geometry",
     "category__code",
     "category__name",
     "category__name_en",
@@ -107,6 +116,15 @@ class RequestFilters:
     start: datetime | None = None
     end: datetime | None = None
     statuses: Sequence[str] = ()
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    @property
+    def window(self) -> slice:
+        """The rows of the page asked for (page_size at most MAX_PAGE_SIZE)."""
+        size = max(1, min(self.page_size, MAX_PAGE_SIZE))
+        start = (max(1, self.page) - 1) * size
+        return slice(start, start + size)
 
 
 # The same columns as plain values (open311.request_entries): the list without model instances.
@@ -123,31 +141,32 @@ def open311_request_rows(filters: RequestFilters, *, now: datetime | None = None
     """open311_requests as dicts of LIST_VALUES (one query, no model instances), for
     open311.request_entries. Not with OPEN311_PUBLISH_PHOTOS (the photos need the instances)."""
     qs = _requests_queryset(filters, now=now)
-    return list(qs.select_related(None).prefetch_related(None).values(*LIST_VALUES)[:MAX_RESULTS])
+    rows = qs.select_related(None).prefetch_related(None).values(*LIST_VALUES)
+    return list(rows[filters.window])
 
 
 def open311_requests(filters: RequestFilters, *, now: datetime | None = None) -> list[Incident]:
     """GET requests: the ids given (which override everything else), or the requests made in
     the window (default: the last 90 days; at most 90 days) of the codes and statuses given.
-    Newest first, at most 1000."""
+    Newest first, one page (filters.page, filters.page_size: at most MAX_PAGE_SIZE)."""
     qs = _requests_queryset(filters, now=now)
     if filters.service_request_ids:
-        return list(qs[:MAX_RESULTS])
-    # Only the columns integrations.open311.request_entry reads: 1,000 full rows with their
-    # related rows cost most of the answer's time (docs/performance.md).
+        return list(qs[filters.window])
+    # Only the columns integrations.open311.request_entry reads: full rows with their related
+    # rows cost most of the answer's time (docs/performance.md).
     qs = (
         qs.select_related(None)
         .select_related("category", "handling_region", "region", "grid_cell", "incoming_ticket")
         .only(*LIST_FIELDS)
     )
-    return list(qs[:MAX_RESULTS])
+    return list(qs[filters.window])
 
 
 def _requests_queryset(filters: RequestFilters, *, now: datetime | None = None) -> QuerySet:
     qs = _public_incidents()
     if filters.service_request_ids:
         ids = [i.strip().upper() for i in filters.service_request_ids if i.strip()]
-        return qs.filter(tracking_number__in=ids)
+        return qs.filter(public_id__in=ids)
     now = now or timezone.now()
     start, end = filters.start, filters.end
     if start is None and end is None:
@@ -176,10 +195,9 @@ def _requests_queryset(filters: RequestFilters, *, now: datetime | None = None) 
 
 
 def open311_request_get(service_request_id: str) -> Incident:
+    """One published request by its public id (never by the tracking number)."""
     incident = (
-        _public_incidents()
-        .filter(tracking_number=(service_request_id or "").strip().upper())
-        .first()
+        _public_incidents().filter(public_id=(service_request_id or "").strip().upper()).first()
     )
     if incident is None:
         raise NotFoundError(
@@ -194,7 +212,8 @@ def open311_ticket_for_token(token: str) -> IncomingTicket:
         .filter(token=(token or "").strip(), incident__isnull=False)
         .first()
     )
-    if ticket is None or ticket.incident.category.internal_only:
+    published = _published_categories()
+    if ticket is None or not published.filter(pk=ticket.incident.category_id).exists():
         raise NotFoundError(_("token %(token)s was not found.") % {"token": token})
     return ticket
 

@@ -15,22 +15,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
-import ipaddress
 import json
 import logging
 import random
 import re
 import secrets
-import socket
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
@@ -57,7 +53,7 @@ from incidents.models import (
     IncidentEvent,
     IncidentState,
 )
-from integrations import conf, geocoding, security
+from integrations import conf, geocoding, outbound, security
 from integrations.models import (
     ApiKey,
     IncomingTicket,
@@ -369,11 +365,19 @@ def open311_request_create(
     """GeoReport v2 POST: file an incident (channel Open311) for the key's partner.
 
     Requires the open311-post scope (PermissionDeniedError). Unknown service_code:
-    NotFoundError; every other problem: ValidationFailed with one message per field (all at
+    NotFoundError; a category not published on Open311 (Category.publish_open311):
+    ValidationFailed; every other problem: ValidationFailed with one message per field (all at
     once). Nothing is written unless everything is valid (one transaction with the engine's
     incident_report, which enqueues the loop's first task on commit)."""
     _require_scope(api_key, KeyScope.OPEN311_POST)
     category = _category_for_code(service_code, field="service_code", not_found_error=True)
+    if not category.publish_open311 or category.is_dispute:
+        # Disputes and personal matters are not public services: the resident reports them
+        # on the portal or through 12345, where the report is never published.
+        message = _("service_code %(code)s is not offered through Open311.") % {
+            "code": category.code
+        }
+        raise ValidationFailed(message, extra={"service_code": [message]})
     errors, clean_attributes, attribute_lines = _attribute_errors(category, attributes or {})
     point = _resolve_location(
         lat=lat,
@@ -481,6 +485,22 @@ def _parse_moment(value: Any, *, field: str, errors: dict[str, list[str]]) -> da
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
+
+
+ENGINE_EXTERNAL_ID_MAX = 64  # incidents.Incident.external_id
+
+
+def engine_external_id(partner: Partner, ticket_id: str) -> str:
+    """The incident's external id for a partner's ticket: "<partner code>:<ticket id>". The
+    partner code (a slug, no colon) scopes it to the partner (security review L1; the engine
+    is called with actor=None, i.e. as the partner). One that would not fit the engine's 64
+    characters (and be cut, so that two tickets could meet) carries a digest of the ticket id
+    instead."""
+    value = f"{partner.code}:{ticket_id}"
+    if len(value) <= ENGINE_EXTERNAL_ID_MAX:
+        return value
+    digest = hashlib.sha256(ticket_id.encode()).hexdigest()
+    return f"{partner.code}:#{digest}"[:ENGINE_EXTERNAL_ID_MAX]
 
 
 def _existing_ticket(partner: Partner, external_id: str) -> IncomingTicket | None:
@@ -607,7 +627,7 @@ def hotline_ticket_receive(
                     address=(address or "").strip(),
                     reporter_name=(caller_name or "").strip(),
                     reporter_phone=(caller_phone or "").strip(),
-                    external_id=f"{partner.code}:{ticket_id}",
+                    external_id=engine_external_id(partner, ticket_id),
                     # The partner's urgent flag (an urgent 12345 work order) beats the
                     # category's; not urgent leaves the category's urgency.
                     urgent=True if urgent else None,
@@ -878,8 +898,10 @@ def webhook_payload(delivery: WebhookDelivery) -> dict[str, Any]:
         "sequence": event.pk,
         "occurred_at": timezone.localtime(event.created_at).isoformat(),
         "incident": {
-            "tracking_number": incident.tracking_number,
-            "service_request_id": incident.tracking_number,
+            # The tracking number lets its holder follow and rate the report: only the partner
+            # that sent the incident gets it; everybody gets the Open311 public id.
+            "tracking_number": incident.tracking_number if own else None,
+            "service_request_id": incident.public_id,
             "category_code": incident.category.code,
             "region_code": incident.region_code,
         },
@@ -899,11 +921,6 @@ def webhook_payload(delivery: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None  # a redirect is an answer we do not follow: the delivery failed
-
-
 @dataclass(frozen=True)
 class PostResult:
     ok: bool
@@ -912,23 +929,21 @@ class PostResult:
 
 
 def webhook_http_post(*, url: str, body: bytes, headers: Mapping[str, str]) -> PostResult:
-    """POST outside any transaction, with a short timeout; 2xx = delivered."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        return PostResult(False, None, "unsupported URL scheme")
-    request = urllib.request.Request(url, data=body, method="POST", headers=dict(headers))  # noqa: S310 - http(s) only, checked above
-    opener = urllib.request.build_opener(_NoRedirect)
+    """POST outside any transaction, with a short timeout; 2xx = delivered. The target is
+    resolved and vetted now, and the connection goes to the vetted address (integrations.
+    outbound): a URL that resolves to a non-public address is refused and nothing is sent."""
     try:
-        with opener.open(request, timeout=conf.webhook_timeout_seconds()) as response:
-            status = response.status
-            response.read(1024)
-    except urllib.error.HTTPError as exc:
-        return PostResult(False, exc.code, f"HTTP {exc.code} {exc.reason}"[:500])
-    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        return PostResult(False, None, f"{type(exc).__name__}: {reason}"[:500])
-    if 200 <= status < 300:
-        return PostResult(True, status, "")
-    return PostResult(False, status, f"HTTP {status}")
+        answer = outbound.post(
+            url, body=body, headers=dict(headers), timeout=conf.webhook_timeout_seconds()
+        )
+    except outbound.UnsafeTarget as exc:
+        logger.warning("webhook target refused: %s", exc)
+        return PostResult(False, None, f"refused: {exc}"[:500])
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return PostResult(False, None, f"{type(exc).__name__}: {exc}"[:500])
+    if 200 <= answer.status < 300:
+        return PostResult(True, answer.status, "")
+    return PostResult(False, answer.status, f"HTTP {answer.status} {answer.reason}".strip()[:500])
 
 
 def retry_delay_seconds(attempts: int) -> float:
@@ -1146,30 +1161,12 @@ def webhook_delivery_replay(*, delivery_id: int, actor: User) -> WebhookDelivery
         return delivery
 
 
-def _private_host(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (socket.gaierror, UnicodeError):
-        return True  # unknown hosts are refused too
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
-            return True
-    return False
-
-
 def subscription_create(
     *, api_key: ApiKey, url: str, scope: str = WebhookSubscription.Scope.OWN, region_code: str = ""
 ) -> WebhookSubscription:
     """A partner subscribes (webhooks scope) to its own incidents or to a region inside the
-    region the admin allowed it. URLs on private addresses are refused unless allowed."""
+    region the admin allowed it. A URL that does not resolve, or resolves to any non-public
+    address (integrations.outbound), is refused; deliveries check again."""
     _require_scope(api_key, KeyScope.WEBHOOKS)
     partner = api_key.partner
     errors: dict[str, list[str]] = {}
@@ -1181,8 +1178,7 @@ def subscription_create(
     except ValidationError:
         errors["url"] = [_("An http(s) URL of at most 500 characters.")]
     else:
-        host = urlsplit(url).hostname or ""
-        if not conf.webhook_allow_private_urls() and _private_host(host):
+        if not outbound.url_is_public(url):
             errors["url"] = [_("The URL must point to a public address.")]
     region = None
     if scope not in WebhookSubscription.Scope.values:

@@ -1009,7 +1009,7 @@ ROUTES: dict[str, Route] = {
     "schema": Route(get=everyone(200), roles=("anonymous", "resident1")),
     "swagger-ui": Route(get=everyone(200)),
     "redoc": Route(get=everyone(200)),
-    # --- Open311 (public by the spec: everything but internal-only categories) ----------------
+    # --- Open311 (public by the spec: the published categories, never internal-only ones) ----
     "open311:root": Route(get=everyone(302)),
     "open311:discovery": Route(
         get=everyone(200), kwargs=lambda w, t: {"fmt": "json"}, targets=("none",)
@@ -1038,7 +1038,8 @@ ROUTES: dict[str, Route] = {
         get=lambda role, t: 404 if t == "inc_internal" else 200,
         targets=("inc_a", "inc_internal"),
         public_incidents=True,
-        kwargs=lambda w, t: {"fmt": "json", "service_request_id": w.obj[t].tracking_number},
+        # Open311 knows a request by its public id only (security review M3).
+        kwargs=lambda w, t: {"fmt": "json", "service_request_id": w.obj[t].public_id},
     ),
     "open311:token": Route(
         get=everyone(404),
@@ -1341,7 +1342,7 @@ def _build(media_root) -> SimpleNamespace:
     markers = {
         "inc_a": [inc_a.tracking_number, "MXINCA"],
         "inc_b": [inc_b.tracking_number, "MXINCB"],
-        "inc_internal": [inc_internal.tracking_number, "MXINTERNAL"],
+        "inc_internal": [inc_internal.tracking_number, inc_internal.public_id, "MXINTERNAL"],
         "case_a": [cases["case_a"].case_number, "MXCASE_A"],
         "case_b": [cases["case_b"].case_number, "MXCASE_B"],
         "pet_a": [pet_a.tracking_number, "MXPETA"],

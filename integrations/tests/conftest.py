@@ -150,8 +150,11 @@ class PartnerServer:
 
 
 @pytest.fixture
-def partner_server():
-    """A tiny HTTP server on 127.0.0.1 (threading http.server), stopped after the test."""
+def partner_server(settings):
+    """A tiny HTTP server on 127.0.0.1 (threading http.server), stopped after the test.
+    Deliveries to it need the explicit test-only opt-in WEBHOOK_ALLOW_PRIVATE_URLS (never on
+    by default, never tied to DEBUG; a test may turn it off again)."""
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     state = PartnerServer()
 
     class Handler(BaseHTTPRequestHandler):

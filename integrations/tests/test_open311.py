@@ -13,6 +13,7 @@ import time_machine
 from django.utils import timezone
 
 from incidents.models import Channel, Incident, IncidentState
+from integrations import open311
 from integrations.models import IncomingTicket, ServiceAttribute
 from integrations.services import open311_request_create
 from integrations.tests.conftest import IN_A1_1, IN_B1_1, OUTSIDE, make_partner_kit
@@ -20,6 +21,7 @@ from integrations.tests.conftest import IN_A1_1, IN_B1_1, OUTSIDE, make_partner_
 pytestmark = pytest.mark.django_db
 BASE = "/open311/v2"
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
+EXACT = (24.50731, 117.60268)  # inside cell 西桥1网格 (centroid 24.505, 117.605), off its centre
 
 
 def xml(response) -> ElementTree.Element:
@@ -238,7 +240,7 @@ def test_post_request_files_an_open311_incident(client, kit, attributes, fmt):
         request = root.find("request")
         entry = {child.tag: child.text for child in request}
     incident = Incident.objects.get()
-    assert entry["service_request_id"] == incident.tracking_number
+    assert entry["service_request_id"] == incident.public_id
     assert entry["account_id"] == "acc-9"
     assert "token" not in entry
     assert entry["service_notice"]
@@ -290,7 +292,7 @@ def test_the_spec_example_post_works_unchanged(client, kit, categories):
     assert response.status_code == 200, response.content
     request = xml(response).find("request")
     assert request.findtext("account_id") == "123456"
-    incident = Incident.objects.get(tracking_number=request.findtext("service_request_id"))
+    incident = Incident.objects.get(public_id=request.findtext("service_request_id"))
     assert incident.description == "A large sinkhole is destroying the street"
     assert incident.reporter_name == "john smith"
     assert IncomingTicket.objects.get().email == "smit333@sfgov.edu"
@@ -501,12 +503,10 @@ def test_batch_partner_gets_a_token_and_resolves_it(client, city, fmt):
     resolved = client.get(f"{BASE}/tokens/{token}.{fmt}")
     assert resolved.status_code == 200
     if fmt == "json":
-        assert as_json(resolved) == [
-            {"service_request_id": incident.tracking_number, "token": token}
-        ]
+        assert as_json(resolved) == [{"service_request_id": incident.public_id, "token": token}]
     else:
         request = xml(resolved).find("request")
-        assert request.findtext("service_request_id") == incident.tracking_number
+        assert request.findtext("service_request_id") == incident.public_id
         assert request.findtext("token") == token
 
     unknown = client.get(f"{BASE}/tokens/nope.{fmt}")
@@ -523,6 +523,7 @@ def test_get_requests_fields_and_no_personal_data(client, kit, categories, fmt):
     incident = report(
         kit,
         code="0101",
+        at=EXACT,
         description="违建，联系 13912345678，身份证 350602199001011234，座机 0596-2345678",
         first_name="john",
         last_name="smith",
@@ -571,12 +572,29 @@ def test_get_requests_fields_and_no_personal_data(client, kit, categories, fmt):
         "long",
         "media_url",
     }
-    assert entry["service_request_id"] == incident.tracking_number
+    assert entry["service_request_id"] == incident.public_id
+    assert incident.tracking_number not in text  # the tracking number is a credential (M2/M3)
     assert entry["status"] == "open"
     assert entry["service_code"] == "0101"
-    assert "139****5678" in entry["description"] and "3506**********1234" in entry["description"]
+    # phone and ID numbers replaced whole (security review M3): no last digits left
+    assert entry["description"] == (
+        "违建，联系 [phone number hidden]，身份证 [ID number hidden]，座机 [phone number hidden]"
+    )
+    for kept in ("5678", "1234"):
+        assert kept not in text
     assert entry["address"] == "西桥社区 胜利路12号"
-    assert float(entry["lat"]) == IN_A1_1[0] and float(entry["long"]) == IN_A1_1[1]
+    # the grid cell's centroid, never the exact point
+    centroid = open311.cell_centroid(incident.grid_cell.geometry)
+    assert (float(entry["lat"]), float(entry["long"])) == centroid == (24.505, 117.605)
+    assert "24.50731" not in text and "117.60268" not in text
+
+
+def test_get_requests_round_a_point_without_a_cell_to_about_100_m(client, kit, categories):
+    incident = report(kit, code="0101", at=EXACT)
+    Incident.objects.filter(pk=incident.pk).update(grid_cell=None)
+    for path in ("requests.json", f"requests/{incident.public_id}.json"):
+        (entry,) = as_json(client.get(f"{BASE}/{path}"))
+        assert (entry["lat"], entry["long"]) == (24.507, 117.603)
     assert entry["requested_datetime"].endswith("+08:00")
 
 
@@ -586,7 +604,7 @@ def test_get_requests_status_deadline_and_agency(client, kit, categories):
     Incident.objects.filter(pk=incident.pk).update(
         state=IncidentState.DISPATCHED, resolve_due_at=due, handling_department="城管执法"
     )
-    (entry,) = as_json(client.get(f"{BASE}/requests/{incident.tracking_number}.json"))
+    (entry,) = as_json(client.get(f"{BASE}/requests/{incident.public_id}.json"))
     assert entry["status"] == "open"
     assert entry["agency_responsible"] == "城管执法"
     assert datetime.fromisoformat(entry["expected_datetime"]) == due.replace(microsecond=0)
@@ -595,7 +613,7 @@ def test_get_requests_status_deadline_and_agency(client, kit, categories):
     Incident.objects.filter(pk=incident.pk).update(
         state=IncidentState.CLOSED, result="已拆除", closed_at=closed_at
     )
-    (entry,) = as_json(client.get(f"{BASE}/requests/{incident.tracking_number}.json"))
+    (entry,) = as_json(client.get(f"{BASE}/requests/{incident.public_id}.json"))
     assert entry["status"] == "closed"
     assert entry["status_notes"] == "已拆除"
     assert datetime.fromisoformat(entry["updated_datetime"]) == closed_at.replace(microsecond=0)
@@ -603,10 +621,10 @@ def test_get_requests_status_deadline_and_agency(client, kit, categories):
 
 def test_get_requests_shows_the_posted_media_url_not_our_photos(client, kit, categories, settings):
     incident = report(kit, code="0101", media_url="https://img.example.cn/x.jpg")
-    (entry,) = as_json(client.get(f"{BASE}/requests/{incident.tracking_number}.json"))
+    (entry,) = as_json(client.get(f"{BASE}/requests/{incident.public_id}.json"))
     assert entry["media_url"] == "https://img.example.cn/x.jpg"
     other = report(kit, code="0101")
-    (entry,) = as_json(client.get(f"{BASE}/requests/{other.tracking_number}.json"))
+    (entry,) = as_json(client.get(f"{BASE}/requests/{other.public_id}.json"))
     assert entry["media_url"] is None
 
 
@@ -621,21 +639,20 @@ def test_get_requests_filters(client, kit, categories):
         assert response.status_code == 200, response.content
         return {e["service_request_id"] for e in as_json(response)}
 
-    everything = {rubbish.tracking_number, flyer.tracking_number, road.tracking_number}
+    everything = {rubbish.public_id, flyer.public_id, road.public_id}
     assert ids("") == everything
-    assert ids("service_code=0101,0603") == {rubbish.tracking_number, road.tracking_number}
+    assert ids("service_code=0101,0603") == {rubbish.public_id, road.public_id}
     assert ids("service_code=0101&service_code=0201") == {
-        rubbish.tracking_number,
-        flyer.tracking_number,
+        rubbish.public_id,
+        flyer.public_id,
     }
-    assert ids("status=closed") == {road.tracking_number}
-    assert ids("status=open") == {rubbish.tracking_number, flyer.tracking_number}
+    assert ids("status=closed") == {road.public_id}
+    assert ids("status=open") == {rubbish.public_id, flyer.public_id}
     assert ids("status=open,closed") == everything
     # service_request_id overrides every other argument
     assert ids(
-        f"service_request_id={rubbish.tracking_number},{road.tracking_number}&status=open"
-        "&service_code=0201"
-    ) == {rubbish.tracking_number, road.tracking_number}
+        f"service_request_id={rubbish.public_id},{road.public_id}&status=open&service_code=0201"
+    ) == {rubbish.public_id, road.public_id}
 
 
 def test_get_requests_date_window(client, kit, categories):
@@ -650,16 +667,16 @@ def test_get_requests_date_window(client, kit, categories):
         assert response.status_code == 200, response.content
         return {r.findtext("service_request_id") for r in xml(response).findall("request")}
 
-    assert ids("") == {recent.tracking_number}  # the default window: the last 90 days
+    assert ids("") == {recent.public_id}  # the default window: the last 90 days
     start = (now - timedelta(days=120)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     end = (now - timedelta(days=50)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert ids(f"start_date={start}&end_date={end}") == {old.tracking_number}
-    assert ids(f"start_date={start}") == {old.tracking_number}  # start + 90 days
-    assert ids(f"end_date={end}") == {old.tracking_number}  # end - 90 days
+    assert ids(f"start_date={start}&end_date={end}") == {old.public_id}
+    assert ids(f"start_date={start}") == {old.public_id}  # start + 90 days
+    assert ids(f"end_date={end}") == {old.public_id}  # end - 90 days
     # an offset written as +08:00 (its + arrives as a space when not encoded)
     local_start = timezone.localtime(now - timedelta(days=20)).isoformat(timespec="seconds")
-    assert ids(f"start_date={local_start}") == {recent.tracking_number}
-    assert ids(urlencode({"start_date": local_start})) == {recent.tracking_number}
+    assert ids(f"start_date={local_start}") == {recent.public_id}
+    assert ids(urlencode({"start_date": local_start})) == {recent.public_id}
 
 
 def test_get_requests_the_spec_example_query(client, kit, categories):
@@ -676,7 +693,7 @@ def test_get_requests_the_spec_example_query(client, kit, categories):
     )
     assert response.status_code == 200
     found = [r.findtext("service_request_id") for r in xml(response).findall("request")]
-    assert found == [inside.tracking_number]
+    assert found == [inside.public_id]
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -698,7 +715,8 @@ def test_get_requests_bad_filters_are_400(client, categories, fmt, query, needle
     assert any(needle in d for _, d in errors), errors
 
 
-def test_get_requests_returns_at_most_1000(client, kit, categories):
+def test_get_requests_are_paged_50_by_default_at_most_100(client, kit, categories):
+    """Security review M3: one answer lists at most 100 requests (page, page_size)."""
     from incidents.services import tracking_number_new
 
     Incident.objects.bulk_create(
@@ -711,10 +729,29 @@ def test_get_requests_returns_at_most_1000(client, kit, categories):
                 lng=IN_A1_1[1],
                 channel=Channel.API,
             )
-            for _ in range(1001)
+            for _ in range(120)
         ]
     )
-    assert len(as_json(client.get(f"{BASE}/requests.json"))) == 1000
+
+    def count(query: str = "") -> int:
+        response = client.get(f"{BASE}/requests.json?{query}")
+        assert response.status_code == 200, response.content
+        return len(as_json(response))
+
+    assert count() == 50
+    assert count("page_size=100") == 100
+    assert count("page_size=1000") == 100  # capped
+    assert count("page=3") == 20
+    assert count("page=2&page_size=100") == 20
+    assert count("page=9") == 0
+    pages = [
+        {e["service_request_id"] for e in as_json(client.get(f"{BASE}/requests.json?page={n}"))}
+        for n in (1, 2, 3)
+    ]
+    assert len(set().union(*pages)) == 120  # no overlap, nothing lost
+    for bad in ("page=0", "page_size=0", "page_size=abc", "page=-1"):
+        response = client.get(f"{BASE}/requests.json?{bad}")
+        assert response.status_code == 400, bad
 
 
 def test_internal_categories_never_appear(client, kit, categories):
@@ -722,21 +759,21 @@ def test_internal_categories_never_appear(client, kit, categories):
     categories["1201"].internal_only = True
     categories["1201"].save()
     assert as_json(client.get(f"{BASE}/requests.json")) == []
-    response = client.get(f"{BASE}/requests/{incident.tracking_number}.json")
+    response = client.get(f"{BASE}/requests/{incident.public_id}.json")
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_get_one_request(client, kit, categories, fmt):
     incident = report(kit, code="0101")
-    response = client.get(f"{BASE}/requests/{incident.tracking_number.lower()}.{fmt}")
+    response = client.get(f"{BASE}/requests/{incident.public_id.lower()}.{fmt}")
     assert response.status_code == 200
     if fmt == "json":
         (entry,) = as_json(response)
-        assert entry["service_request_id"] == incident.tracking_number
+        assert entry["service_request_id"] == incident.public_id
     else:
         (request,) = xml(response).findall("request")
-        assert request.findtext("service_request_id") == incident.tracking_number
+        assert request.findtext("service_request_id") == incident.public_id
 
     missing = client.get(f"{BASE}/requests/GG2222222222.{fmt}")
     assert missing.status_code == 404

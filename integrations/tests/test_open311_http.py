@@ -63,7 +63,7 @@ def test_raw_http_round_trip_in_xml_and_json(live_server, region_tree):
     assert status == 200, body
     created = ElementTree.fromstring(body)  # noqa: S314 - our own output
     request_id = created.findtext("request/service_request_id")
-    incident = Incident.objects.get(tracking_number=request_id)
+    incident = Incident.objects.get(public_id=request_id)
     assert incident.channel == Channel.OPEN311 and incident.description == "违建"
 
     status, headers, body = raw(
