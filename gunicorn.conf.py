@@ -14,6 +14,8 @@ with the Celery worker, run the worker at a lower CPU priority (systemd Nice=10)
 import multiprocessing
 import os
 
+from gunicorn.glogging import Logger
+
 wsgi_app = "governance.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(max(multiprocessing.cpu_count(), 2), 8)))
@@ -27,12 +29,29 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
 # Trust X-Forwarded-* only from the reverse proxy (SECURE_PROXY_SSL_HEADER relies on it).
+# Never "*" (docs/operations.md): anyone reaching the port could claim HTTPS.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# Phones' IP addresses and personal data never go in the access log's query strings: the
-# portal never puts them in URLs; the format leaves out the referrer.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# The access log records the method and the path only: never the query string (%(r)s, %(q)s),
+# where a client may have put a phone number or a key, nor the referrer (which carries one).
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+class PersonalDataLogger(Logger):
+    """gunicorn's logger with core.logging.PersonalDataFilter on its access and error logs (the
+    filter Django's handlers have): phone and ID numbers in a path or a message are masked."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        from core.logging import PersonalDataFilter
+
+        for log in (self.access_log, self.error_log):
+            if not any(isinstance(f, PersonalDataFilter) for f in log.filters):
+                log.addFilter(PersonalDataFilter())
+
+
+logger_class = PersonalDataLogger
 # Import the app before forking: workers share memory, and a broken settings file fails at once.
 preload_app = True

@@ -29,9 +29,11 @@ _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar
 
 
 def client_ip(request) -> str | None:
-    """The client address (REMOTE_ADDR: the reverse proxy sets it through gunicorn)."""
-    value = (request.META.get("REMOTE_ADDR") or "").strip()
-    return value or None
+    """The client's address: behind the reverse proxy, the one it names (core.ratelimit.
+    client_address: CLIENT_IP_META from TRUSTED_PROXIES only); REMOTE_ADDR otherwise."""
+    from core.ratelimit import client_address
+
+    return client_address(request)
 
 
 def begin_request(request) -> contextvars.Token:

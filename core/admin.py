@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.models import CalendarDay, Notification, SmsMessage, WorkerHeartbeat
+from core.models import CalendarDay, Notification, OfficeHours, SmsMessage, WorkerHeartbeat
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -22,6 +22,19 @@ class CalendarDayAdmin(admin.ModelAdmin):
     list_display = ("date", "kind", "name")
     list_filter = ("kind",)
     date_hierarchy = "date"
+
+
+@admin.register(OfficeHours)
+class OfficeHoursAdmin(admin.ModelAdmin):
+    """One row: the office hours limits in working hours count (core.calendar)."""
+
+    list_display = ("__str__", "morning_start", "morning_end", "afternoon_start", "afternoon_end")
+
+    def has_add_permission(self, request) -> bool:
+        return not OfficeHours.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # edit the row; without one the defaults apply
 
 
 @admin.register(WorkerHeartbeat)

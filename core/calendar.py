@@ -3,7 +3,8 @@
 Limits come as text from the category table: "30m" minutes, "4h" hours, "3d" calendar days,
 "5wh" working hours, "2wd" working days. Working days are Monday to Friday unless the admin's
 calendar (core.CalendarDay) marks a public holiday or a make-up workday. Working hours are the
-shifts in settings.WORKING_HOURS.
+morning and afternoon shifts of the admin's office hours (core.OfficeHours). Both are read at
+most every 30 s per process (clear_cache() drops the copy; saving office hours calls it).
 """
 
 import re
@@ -11,14 +12,14 @@ import time
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
-from django.conf import settings
 from django.utils import timezone
 
 from core.exceptions import ValidationFailed
 
 LIMIT_PATTERN = re.compile(r"^\s*(\d+)\s*(m|h|d|wh|wd)\s*$")
 _CACHE_SECONDS = 30
-_cache: dict[str, object] = {"loaded_at": 0.0, "days": {}}
+_DEFAULT_SHIFTS = [(dtime(8, 30), dtime(12, 0)), (dtime(14, 0), dtime(17, 30))]
+_cache: dict[str, object] = {"loaded_at": 0.0, "days": {}, "shifts": _DEFAULT_SHIFTS}
 
 
 def parse_limit(limit: str) -> tuple[int, str]:
@@ -33,13 +34,24 @@ def clear_cache() -> None:
     _cache["loaded_at"] = 0.0
 
 
-def _exceptions() -> dict[date, str]:
+def _load() -> None:
     if time.monotonic() - float(_cache["loaded_at"]) > _CACHE_SECONDS:
-        from core.models import CalendarDay
+        from core.models import CalendarDay, OfficeHours
 
         _cache["days"] = dict(CalendarDay.objects.values_list("date", "kind"))
+        _cache["shifts"] = OfficeHours.current().shifts()
         _cache["loaded_at"] = time.monotonic()
+
+
+def _exceptions() -> dict[date, str]:
+    _load()
     return _cache["days"]  # type: ignore[return-value]
+
+
+def office_hours() -> list[tuple[dtime, dtime]]:
+    """The working shifts of a working day (core.OfficeHours): [(08:30, 12:00), (14:00, 17:30)]."""
+    _load()
+    return list(_cache["shifts"])  # type: ignore[call-overload]
 
 
 def is_working_day(day: date) -> bool:
@@ -61,9 +73,7 @@ def next_working_day(day: date) -> date:
 def _shifts(day: date) -> list[tuple[datetime, datetime]]:
     tz = timezone.get_current_timezone()
     result = []
-    for start, end in settings.WORKING_HOURS:
-        start_t = dtime.fromisoformat(start)
-        end_t = dtime.fromisoformat(end)
+    for start_t, end_t in office_hours():
         result.append(
             (
                 datetime.combine(day, start_t, tzinfo=tz),

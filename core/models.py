@@ -1,4 +1,7 @@
-from django.db import models
+from datetime import time as dtime
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +33,64 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}".strip()
+
+
+class OfficeHours(models.Model):
+    """The office hours limits in working hours ("5wh") count, and working-day limits end at
+    (the close of the afternoon): local practice, edited by admins (one row). Without a row, the
+    defaults: 08:30-12:00 and 14:00-17:30. core.calendar reads it (cached for 30 s per
+    process; saving clears this process's copy at once)."""
+
+    morning_start = models.TimeField(_("morning starts"), default=dtime(8, 30))
+    morning_end = models.TimeField(_("morning ends"), default=dtime(12, 0))
+    afternoon_start = models.TimeField(_("afternoon starts"), default=dtime(14, 0))
+    afternoon_end = models.TimeField(_("afternoon ends"), default=dtime(17, 30))
+
+    class Meta:
+        verbose_name = _("office hours")
+        verbose_name_plural = _("office hours")
+
+    def __str__(self) -> str:
+        return (
+            f"{self.morning_start:%H:%M}-{self.morning_end:%H:%M}, "
+            f"{self.afternoon_start:%H:%M}-{self.afternoon_end:%H:%M}"
+        )
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        _calendar_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        _calendar_changed()
+        return result
+
+    def clean(self) -> None:
+        times = [self.morning_start, self.morning_end, self.afternoon_start, self.afternoon_end]
+        if None not in times and not (times[0] < times[1] <= times[2] < times[3]):
+            raise ValidationError(
+                _(
+                    "Office hours must run in order: the morning starts before it ends, and "
+                    "the afternoon starts no earlier than the morning ends and before it ends."
+                )
+            )
+
+    @classmethod
+    def current(cls) -> "OfficeHours":
+        hours = cls.objects.order_by("pk").first()
+        return hours if hours is not None else cls()
+
+    def shifts(self) -> list[tuple[dtime, dtime]]:
+        return [(self.morning_start, self.morning_end), (self.afternoon_start, self.afternoon_end)]
+
+
+def _calendar_changed() -> None:
+    """Drop this process's copy of the calendar now, and again once the change is committed (a
+    request in another thread may have read the old rows in between)."""
+    from core import calendar
+
+    calendar.clear_cache()
+    transaction.on_commit(calendar.clear_cache)
 
 
 class WorkerHeartbeat(models.Model):

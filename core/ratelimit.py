@@ -9,6 +9,7 @@ are hashed with the SECRET_KEY before they become cache keys: the cache never ho
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import time
 from dataclasses import dataclass
@@ -38,12 +39,49 @@ def rate_parse(rate: str) -> tuple[int, int]:
     return int(count), int(multiple or 1) * _UNITS[unit]
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client's address: settings.CLIENT_IP_META names the header the reverse proxy sets
-    (e.g. HTTP_X_REAL_IP); REMOTE_ADDR otherwise."""
-    meta = getattr(settings, "CLIENT_IP_META", "REMOTE_ADDR")
-    value = request.META.get(meta) or request.META.get("REMOTE_ADDR") or "unknown"
-    return value.split(",")[0].strip() or "unknown"
+def _trusted_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """settings.TRUSTED_PROXIES as networks (an address is a /32 or /128). Parsed per call: the
+    list is a handful of entries, and tests change the setting."""
+    entries = getattr(settings, "TRUSTED_PROXIES", ()) or ()
+    if isinstance(entries, str):
+        entries = entries.split(",")
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry)
+
+
+def _is_trusted_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _trusted_networks())
+
+
+def client_address(request: HttpRequest, meta: str | None = None) -> str | None:
+    """The client's IP address, or None when the request has none (a test request, a Unix
+    socket).
+
+    REMOTE_ADDR is the peer that opened the connection. Only when that peer is one of
+    settings.TRUSTED_PROXIES (the reverse proxy) is the header named by settings.CLIENT_IP_META
+    (or `meta`), e.g. HTTP_X_REAL_IP, read instead: anyone else could write any address into it
+    and so dodge the per-address limits. The header's first address is used, and only if it is
+    an IP address. django-axes' AXES_CLIENT_IP_CALLABLE and the audit log use this."""
+    remote = (request.META.get("REMOTE_ADDR") or "").strip()
+    meta = meta or getattr(settings, "CLIENT_IP_META", "REMOTE_ADDR")
+    if meta != "REMOTE_ADDR" and remote and _is_trusted_proxy(remote):
+        forwarded = (request.META.get(meta) or "").split(",")[0].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass  # absent or not an address: the proxy itself
+    try:
+        return str(ipaddress.ip_address(remote))
+    except ValueError:
+        return None
+
+
+def client_ip(request: HttpRequest, meta: str | None = None) -> str:
+    """client_address() for the rate limits: "unknown" when there is none."""
+    return client_address(request, meta) or "unknown"
 
 
 def _key(scope: str, ident: str) -> str:

@@ -566,8 +566,7 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
         handle = job.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404(_("The file has been removed; export again.")) from exc
-    filename = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
-    return FileResponse(handle, as_attachment=True, filename=filename)
+    return FileResponse(handle, as_attachment=True, filename=exports.export_download_name(job))
 
 
 def _own_job(request: HttpRequest, pk: int):

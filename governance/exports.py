@@ -18,6 +18,7 @@ import csv
 import io
 import logging
 import os
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -512,9 +513,10 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         def progress(done: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(progress=min(99, done * 100 // total))
 
-        name = default_storage.get_available_name(
-            f"exports/{job.user_id}/{job.pk}-{file_name(table, job.fmt)}"
-        )
+        # A random name: the file's path reveals neither the owner, nor the table, nor the
+        # time, and cannot be guessed (security review M5). The title is the download's name.
+        name = default_storage.get_available_name(f"exports/{uuid.uuid4().hex}.{job.fmt}")
+        download_name = file_name(table, job.fmt)
         path = default_storage.path(name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as stream:
@@ -531,11 +533,18 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     ExportJob.objects.filter(pk=job.pk).update(
         status=ExportJob.Status.DONE,
         file=name,
+        filename=download_name,
         progress=100,
         row_count=written,
         finished_at=timezone.now(),
     )
     return ExportJob.objects.get(pk=job.pk)
+
+
+def export_download_name(job: ExportJob) -> str:
+    """The name the owner's download is given (Content-Disposition): the table's title and the
+    time it was made, never the stored name."""
+    return job.filename or f"{job.get_kind_display()}-{job.pk}.{job.fmt}"
 
 
 def exports_purge(*, now: datetime | None = None, keep_days: int = EXPORT_KEEP_DAYS) -> int:

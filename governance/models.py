@@ -194,7 +194,10 @@ class ExportJob(models.Model):
     inline = models.BooleanField(_("downloaded at once"), default=False)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
+    # Stored under a random name (exports/<uuid4 hex>.<fmt>): nothing in it says whose export
+    # it is or what it holds. The human name is given only to the owner's download.
     file = models.FileField(_("file"), upload_to="exports/", blank=True)
+    filename = models.CharField(_("download name"), max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)

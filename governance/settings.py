@@ -5,6 +5,7 @@ filesystem Celery broker under var/, file-based cache. Production sets DJANGO_EN
 DATABASE_URL (PostgreSQL), CELERY_BROKER_URL and REDIS_URL (Redis), SECRET_KEY and ALLOWED_HOSTS.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -45,20 +46,49 @@ PRODUCTION = DJANGO_ENV == "production"
 
 DEVELOPMENT_SECRET_KEY = "django-insecure-gridgov-development-key-never-use-in-production"  # noqa: S105 - refused in production  # nosec B105
 SECRET_KEY = os.environ.get("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
-if PRODUCTION and (not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50):
+# Placeholders, as shipped in .env.example ("change-me-..."): never a real key.
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "change_me", "django-insecure")
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_DISTINCT = 10  # "aaaa...", "abab..." and the like are not random
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` cannot be a production SECRET_KEY, or None. A random key of 50+ characters
+    (secrets.token_urlsafe(64), or 64 hex digits: 16 distinct characters) always passes."""
+    if not key:
+        return "it is empty"
+    if key == DEVELOPMENT_SECRET_KEY or any(m in key.lower() for m in PLACEHOLDER_MARKERS):
+        return "it is the development key or the .env.example placeholder"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"it is shorter than {SECRET_KEY_MIN_LENGTH} characters"
+    if len(set(key)) < SECRET_KEY_MIN_DISTINCT:
+        return f"it has fewer than {SECRET_KEY_MIN_DISTINCT} distinct characters"
+    return None
+
+
+if PRODUCTION and (_problem := secret_key_problem(SECRET_KEY)):
     raise ImproperlyConfigured(
-        "Production needs SECRET_KEY: at least 50 random characters, not the development key."
+        f"Production needs SECRET_KEY: at least {SECRET_KEY_MIN_LENGTH} random characters, not "
+        f"the development key or a placeholder ({_problem}). "
+        'Generate one: python3 -c "import secrets; print(secrets.token_urlsafe(64))"'
     )
 
 # Encryption at rest of ID numbers (core/crypto.py): FIELD_ENCRYPTION_KEY is a comma-separated
 # list, the first key encrypts, all decrypt (rotation). Development derives one from SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY")
-if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
+if PRODUCTION and (
+    not FIELD_ENCRYPTION_KEYS
+    or any(m in key.lower() for key in FIELD_ENCRYPTION_KEYS for m in PLACEHOLDER_MARKERS)
+):
     raise ImproperlyConfigured(
-        "Production needs FIELD_ENCRYPTION_KEY (a Fernet key; see docs/reliability.md)."
+        "Production needs FIELD_ENCRYPTION_KEY (a Fernet key, not the .env.example placeholder; "
+        "see docs/reliability.md)."
     )
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    # DEBUG shows settings and stack traces to anyone, and keeps every query in memory.
+    raise ImproperlyConfigured("DEBUG must be off in production (DJANGO_ENV=production).")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Production needs ALLOWED_HOSTS.")
@@ -199,6 +229,10 @@ AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"  # phone or userna
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# The address a failure counts against is the real client's behind the reverse proxy
+# (TRUSTED_PROXIES and CLIENT_IP_META), not the proxy's: else one client's failures would lock
+# the account for every client.
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_address"
 
 # Internationalisation: Chinese first, English too.
 LANGUAGE_CODE = "zh-hans"
@@ -366,6 +400,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "网格治理门户 REST API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs pages (/api/v1/schema/, docs/, redoc/): signed-in users only in
+    # production (they map every endpoint and field); open on a developer's machine.
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.IsAuthenticated"
+        if PRODUCTION
+        else "rest_framework.permissions.AllowAny"
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -400,8 +441,8 @@ SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms.log"))
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 
-# Working time (for limits in working hours/days): morning and afternoon shifts.
-WORKING_HOURS = [("08:30", "12:00"), ("14:00", "17:30")]
+# Working time (limits in working hours/days): the office hours are admin data
+# (core.models.OfficeHours, Django admin), the holidays too (core.models.CalendarDay).
 
 # Security headers; production hardening (docs/reliability.md "Hardening").
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -475,8 +516,18 @@ if TESTING:
     LOGIN_FAILURES_PER_IP = os.environ.get("LOGIN_FAILURES_PER_IP", "100000/15m")
     LOGIN_FAILURES_PER_USERNAME = os.environ.get("LOGIN_FAILURES_PER_USERNAME", "100000/h")
 # The request header naming the client behind the reverse proxy (e.g. HTTP_X_REAL_IP), else
-# REMOTE_ADDR.
+# REMOTE_ADDR. The header is read only from a request whose REMOTE_ADDR is one of
+# TRUSTED_PROXIES (comma-separated addresses or networks, e.g. "172.30.0.1" or "10.0.0.0/24");
+# empty (the default): never (core.ratelimit.client_ip).
 CLIENT_IP_META = os.environ.get("CLIENT_IP_META", "REMOTE_ADDR")
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network"
+        ) from _error
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,7 +1,6 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import (
@@ -57,8 +56,8 @@ urlpatterns = [
 if settings.BENCH_ENDPOINTS:  # bench/benchapp, only under `make bench`
     urlpatterns.append(path("bench/", include("bench.benchapp.urls")))
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Media files are never served from MEDIA_URL, not even under DEBUG: photos, attachments and
+# exports go through their permission-checked views (incidents:photo, the export download...).
 
 # API URLs that match no route (a non-numeric id ...) answer JSON too (core/api.py).
 handler404 = "core.api.not_found"

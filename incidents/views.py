@@ -99,10 +99,10 @@ SESSION_REPORTED = "incidents_reported"
 def _over_limit(request: HttpRequest, *, scope: str, limit: int, window: int) -> Limit:
     """Count one more attempt from this client in `window` seconds (core.ratelimit); limited
     past `limit`. Behind a reverse proxy REMOTE_ADDR is the proxy: settings.
-    INCIDENT_CLIENT_IP_META (or CLIENT_IP_META) names the header it sets."""
+    INCIDENT_CLIENT_IP_META (or CLIENT_IP_META) names the header it sets, read only from
+    settings.TRUSTED_PROXIES (core.ratelimit.client_ip)."""
     meta = getattr(settings, "INCIDENT_CLIENT_IP_META", None)
-    address = (request.META.get(meta) or "").split(",")[0].strip() if meta else ""
-    return rate_hit(f"incidents:{scope}", address or client_ip(request), f"{limit}/{window}s")
+    return rate_hit(f"incidents:{scope}", client_ip(request, meta), f"{limit}/{window}s")
 
 
 def _incident_or_404(user: User, pk: int) -> Incident:

@@ -368,6 +368,154 @@ def test_tracking_api_answers_the_same_404_and_429_with_retry_after(city, settin
     assert "限" in throttled.json()["detail"]  # DRF's Chinese message
 
 
+# --- the client's address behind the reverse proxy (review M6.1, L2) ---------------------------
+
+
+PROXY = "172.30.0.1"
+
+
+@pytest.fixture
+def behind_proxy(settings):
+    settings.CLIENT_IP_META = "HTTP_X_REAL_IP"
+    settings.TRUSTED_PROXIES = [PROXY]
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("trusted", "remote", "header", "expected"),
+    [
+        ([], PROXY, "198.51.100.7", PROXY),  # no trusted proxy configured: never the header
+        ([PROXY], "203.0.113.9", "198.51.100.7", "203.0.113.9"),  # from anyone else: ignored
+        ([PROXY], PROXY, "198.51.100.7", "198.51.100.7"),  # from the proxy: the client
+        (["172.30.0.0/24"], "172.30.0.5", "198.51.100.7, 10.0.0.1", "198.51.100.7"),  # network
+        ([PROXY], PROXY, "not-an-address", PROXY),  # garbage: the proxy, not the garbage
+        ([PROXY], PROXY, "", PROXY),
+        (["::1"], "::1", "2001:db8::7", "2001:db8::7"),
+    ],
+)
+def test_client_ip_header_is_believed_from_a_trusted_proxy_only(
+    settings, trusted, remote, header, expected
+):
+    from django.test import RequestFactory
+
+    from core.ratelimit import client_ip
+
+    settings.CLIENT_IP_META = "HTTP_X_REAL_IP"
+    settings.TRUSTED_PROXIES = trusted
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_REAL_IP=header)
+    assert client_ip(request) == expected
+
+
+def test_a_spoofed_address_header_does_not_dodge_the_login_limit(city, behind_proxy):
+    """The review's reproduction: a client reaching gunicorn directly writes a new X-Real-IP
+    into every request. Its own address is counted."""
+    behind_proxy.LOGIN_FAILURES_PER_IP = "3/15m"
+    for number, name in enumerate(("resident", "resident2", "dispatcher_a")):
+        spoofed = {"REMOTE_ADDR": "203.0.113.9", "HTTP_X_REAL_IP": f"10.9.{number}.1"}
+        assert _login(Client(), name, **spoofed).status_code == 200
+    refused = _login(
+        Client(),
+        "supervisor",
+        DEFAULT_PASSWORD,
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_X_REAL_IP="10.9.9.1",
+    )
+    assert_429(refused, "登录失败次数过多")
+    # Through the proxy, the header names the client: each client has its own count.
+    for number in range(4):
+        through = {"REMOTE_ADDR": PROXY, "HTTP_X_REAL_IP": f"198.51.100.{number + 1}"}
+        assert _login(Client(), "resident", **through).status_code == 200
+    assert (
+        _login(
+            Client(),
+            "supervisor",
+            DEFAULT_PASSWORD,
+            REMOTE_ADDR=PROXY,
+            HTTP_X_REAL_IP="198.51.100.9",
+        ).status_code
+        == 302
+    )
+
+
+def test_a_spoofed_address_header_does_not_dodge_the_tracking_api_limit(city, behind_proxy):
+    from rest_framework.test import APIClient
+
+    behind_proxy.INCIDENT_TRACK_API_RATE = "3/min"
+    base = "/api/v1/incidents/track"
+    statuses = [
+        APIClient()
+        .get(
+            base,
+            {"no": "GG22222222", "phone_last4": f"{number:04d}"},
+            REMOTE_ADDR="203.0.113.9",
+            HTTP_X_REAL_IP=f"10.9.{number}.1",
+        )
+        .status_code
+        for number in range(5)
+    ]
+    assert statuses == [404, 404, 404, 429, 429]
+
+
+def test_axes_locks_the_account_for_the_failing_client_only_behind_the_proxy(city, behind_proxy):
+    """Review L2: behind the proxy every request comes from its address; django-axes counts
+    the failures against the client's (AXES_CLIENT_IP_CALLABLE), so one client's five wrong
+    passwords do not lock the account for everyone."""
+    assert settings.AXES_CLIENT_IP_CALLABLE == "core.ratelimit.client_address"
+    attacker = {"REMOTE_ADDR": PROXY, "HTTP_X_REAL_IP": "198.51.100.66"}
+    owner = {"REMOTE_ADDR": PROXY, "HTTP_X_REAL_IP": "198.51.100.3"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(Client(), "13700000004", **attacker)  # dispatcher_a by phone, wrong password
+    assert _login(Client(), "13700000004", DEFAULT_PASSWORD, **attacker).status_code == 429
+    signed_in = Client()
+    assert _login(signed_in, "13700000004", DEFAULT_PASSWORD, **owner).status_code == 302
+    assert "_auth_user_id" in signed_in.session
+
+
+# --- media files (review M5) ---------------------------------------------------------------------
+
+
+def test_media_files_are_never_served_from_media_url_even_under_debug(city, settings):
+    """`make run` has DEBUG on: the URL configuration built then must not serve MEDIA_ROOT
+    (exports carry unmasked phones; every file goes through its permission-checked view)."""
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import governance.urls
+
+    settings.DEBUG = True
+    export = Path(settings.MEDIA_ROOT) / "exports" / "4" / "1-ledger.csv"
+    export.parent.mkdir(parents=True)
+    export.write_text("王小明,13800000001\n")
+    photo = Path(settings.MEDIA_ROOT) / "incidents" / "a.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"\xff\xd8\xff")
+    try:
+        importlib.reload(governance.urls)  # as the development server builds it, DEBUG on
+        clear_url_caches()
+        assert not any(
+            str(getattr(pattern, "pattern", "")).startswith(settings.MEDIA_URL.lstrip("/"))
+            for pattern in governance.urls.urlpatterns
+        )
+        for client in (Client(), _signed_in(city.supervisor)):
+            for url in ("/media/exports/4/1-ledger.csv", "/media/incidents/a.jpg"):
+                response = client.get(url)
+                assert response.status_code == 404, url
+                assert b"13800000001" not in b"".join(
+                    getattr(response, "streaming_content", [response.content])
+                )
+    finally:
+        settings.DEBUG = False
+        importlib.reload(governance.urls)
+        clear_url_caches()
+
+
+def _signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def test_tracking_numbers_are_random_not_sequential():
     from incidents.services import TRACKING_ALPHABET, TRACKING_RANDOM_LENGTH, tracking_number_new
 

@@ -82,6 +82,19 @@ class TestLogins:
         for event in AuditEvent.objects.all():
             assert "13800001234" not in str(event.details) + event.actor_label + event.path
 
+    def test_behind_the_proxy_the_client_address_is_recorded(self, client, settings):
+        """Review M6.1/L2: the address recorded is the client's the trusted proxy names, and a
+        header from anyone else is not believed."""
+        settings.CLIENT_IP_META = "HTTP_X_REAL_IP"
+        settings.TRUSTED_PROXIES = ["172.30.0.1"]
+        make_user("wang", phone="13800001234")
+        login = reverse("accounts:login")
+        form = {"username": "wang", "password": "wrong-password"}
+        client.post(login, form, REMOTE_ADDR="172.30.0.1", HTTP_X_REAL_IP="198.51.100.4")
+        client.post(login, form, REMOTE_ADDR="203.0.113.9", HTTP_X_REAL_IP="198.51.100.5")
+        proxied, direct = AuditEvent.objects.order_by("id")
+        assert (proxied.ip, direct.ip) == ("198.51.100.4", "203.0.113.9")
+
 
 class TestAccessDenied:
     def test_a_refused_api_request_is_recorded(self, client):

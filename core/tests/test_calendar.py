@@ -107,3 +107,62 @@ def test_calendar_changes_are_seen_after_clear_cache(national_day):
     CalendarDay.objects.filter(date=date(2026, 10, 10)).delete()
     calendar.clear_cache()
     assert not calendar.is_working_day(date(2026, 10, 10))
+
+
+def test_office_hours_are_admin_data_and_change_working_hour_limits(db):
+    """Domain review #5: the office hours are an admin-edited row (core.OfficeHours), not a
+    setting; a change is seen at once by add_working_hours and add_working_days."""
+    from datetime import time
+
+    from core.models import OfficeHours
+
+    # No row: the defaults, 08:30-12:00 and 14:00-17:30 (Monday 2 November 2026).
+    assert OfficeHours.current().shifts() == [
+        (time(8, 30), time(12, 0)),
+        (time(14, 0), time(17, 30)),
+    ]
+    assert calendar.add_working_hours(at(2026, 11, 2, 11, 0), 2) == at(2026, 11, 2, 15, 0)
+    assert calendar.add_working_days(at(2026, 11, 2, 10, 0), 1) == at(2026, 11, 3, 17, 30)
+
+    hours = OfficeHours.current()
+    hours.morning_start, hours.morning_end = time(9, 0), time(12, 30)
+    hours.afternoon_start, hours.afternoon_end = time(13, 30), time(18, 0)
+    hours.full_clean()
+    hours.save()  # clears the calendar's 30 s cache
+    assert OfficeHours.objects.count() == 1
+    assert calendar.add_working_hours(at(2026, 11, 2, 11, 0), 2) == at(2026, 11, 2, 14, 0)
+    assert calendar.add_working_hours(at(2026, 11, 2, 8, 0), 1) == at(2026, 11, 2, 10, 0)
+    assert calendar.add_working_days(at(2026, 11, 2, 10, 0), 1) == at(2026, 11, 3, 18, 0)
+    assert calendar.add_limit(at(2026, 11, 2, 17, 0), "2wh") == at(2026, 11, 3, 10, 0)
+
+
+def test_office_hours_must_run_in_order(db):
+    from datetime import time
+
+    from django.core.exceptions import ValidationError
+
+    from core.models import OfficeHours
+
+    hours = OfficeHours(morning_start=time(12, 0), morning_end=time(8, 30))
+    with pytest.raises(ValidationError):
+        hours.full_clean()
+    overlapping = OfficeHours(morning_end=time(14, 30))  # past the afternoon's start
+    with pytest.raises(ValidationError):
+        overlapping.full_clean()
+
+
+def test_office_hours_are_edited_in_the_admin(admin_client):
+    from core.models import OfficeHours
+
+    url = "/admin/core/officehours/add/"
+    form = {
+        "morning_start": "09:00",
+        "morning_end": "12:00",
+        "afternoon_start": "13:00",
+        "afternoon_end": "17:00",
+    }
+    assert admin_client.post(url, form).status_code == 302
+    assert str(OfficeHours.current()) == "09:00-12:00, 13:00-17:00"
+    assert calendar.add_working_hours(at(2026, 11, 2, 11, 0), 2) == at(2026, 11, 2, 14, 0)
+    # One row only: no second "add".
+    assert admin_client.get(url).status_code == 403

@@ -5,10 +5,12 @@ import csv
 import io
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from core.testing import make_user
@@ -203,7 +205,7 @@ def test_large_export_runs_as_a_job_with_progress(
     assert response.status_code == 302
     assert response["Location"] == reverse("governance:export_detail", args=[job.pk])
     assert (job.status, job.progress, job.row_count, job.inline) == ("done", 100, 12, False)
-    assert job.file.name.startswith(f"exports/{city.supervisor.pk}/")
+    assert re.fullmatch(r"exports/[0-9a-f]{32}\.xlsx", job.file.name)  # random (review M5)
     # The progress fragment (htmx) offers the download once done, and stops polling.
     fragment = client.get(
         reverse("governance:export_detail", args=[job.pk]), headers={"HX-Request": "true"}
@@ -220,6 +222,41 @@ def test_large_export_runs_as_a_job_with_progress(
     other = make_user("other_supervisor", roles=["supervisor"], region=city.tree["city"])
     client.force_login(other)
     assert client.get(reverse("governance:export_detail", args=[job.pk])).status_code == 404
+    assert client.get(reverse("governance:export_download", args=[job.pk])).status_code == 404
+
+
+def test_export_files_have_random_names_and_the_owner_gets_the_title(
+    client, city, at_now, settings, django_capture_on_commit_callbacks
+):
+    """Review M5: the stored file's name says nothing about its owner, table or time, and cannot
+    be guessed; the title is the download's name, for the owner only."""
+    settings.GOVERNANCE_EXPORT_INLINE_MAX_ROWS = 0
+    client.force_login(city.supervisor)
+    names = set()
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                "/api/v1/exports",
+                {"kind": "incidents", "fmt": "csv", "params": {"kpi": "reported", **PERIOD}},
+                content_type="application/json",
+            )
+    for job in ExportJob.objects.filter(user=city.supervisor):
+        assert job.status == "done"
+        stored = job.file.name
+        assert re.fullmatch(r"exports/[0-9a-f]{32}\.csv", stored), stored
+        assert str(city.supervisor.pk) + "/" not in stored and "台账" not in stored
+        assert timezone.localtime().strftime("%Y%m%d") not in stored
+        names.add(stored)
+        download = client.get(reverse("governance:export_download", args=[job.pk]))
+        assert download.status_code == 200
+        disposition = download["Content-Disposition"]
+        assert "attachment" in disposition
+        assert quote("事件台账") in disposition and stored.rsplit("/", 1)[-1] not in disposition
+        assert b"".join(download.streaming_content).decode("utf-8-sig").count("\n") > 1
+    assert len(names) == 2
+    other = make_user("export_other", roles=["supervisor"], region=city.tree["city"])
+    client.force_login(other)
+    job = ExportJob.objects.filter(user=city.supervisor).first()
     assert client.get(reverse("governance:export_download", args=[job.pk])).status_code == 404
 
 

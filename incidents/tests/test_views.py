@@ -181,10 +181,21 @@ def test_honeypot_and_rate_limit_stop_bots(city, client, settings):
 def test_rate_limit_counts_per_client_behind_a_proxy(city, client, settings):
     settings.INCIDENT_PUBLIC_REPORTS_PER_HOUR = 1
     settings.INCIDENT_CLIENT_IP_META = "HTTP_X_REAL_IP"
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's REMOTE_ADDR is the proxy
     url = reverse("incidents:report")
     assert client.post(url, report_data(), HTTP_X_REAL_IP="10.0.0.1").status_code == 302
     assert client.post(url, report_data(), HTTP_X_REAL_IP="10.0.0.2").status_code == 302
     assert client.post(url, report_data(), HTTP_X_REAL_IP="10.0.0.1").status_code == 429
+
+
+def test_rate_limit_ignores_the_header_from_an_untrusted_address(city, client, settings):
+    """Security review M6.1: a client writing its own X-Real-IP is still counted."""
+    settings.INCIDENT_PUBLIC_REPORTS_PER_HOUR = 1
+    settings.INCIDENT_CLIENT_IP_META = "HTTP_X_REAL_IP"
+    settings.TRUSTED_PROXIES = ["172.30.0.1"]
+    url = reverse("incidents:report")
+    assert client.post(url, report_data(), HTTP_X_REAL_IP="10.0.0.1").status_code == 302
+    assert client.post(url, report_data(), HTTP_X_REAL_IP="10.0.0.2").status_code == 429
 
 
 def test_signed_in_resident_reports_and_lands_on_the_detail(city, as_user):
