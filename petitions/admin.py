@@ -11,6 +11,7 @@ from petitions.models import (
     PetitionEvent,
     PetitionMerge,
     PetitionOpinion,
+    PetitionPolicy,
 )
 
 
@@ -79,6 +80,25 @@ class PetitionMergeAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PetitionPolicy)
+class PetitionPolicyAdmin(admin.ModelAdmin):
+    """Local practice (one row): warning days, backlog threshold, repeat thresholds."""
+
+    list_display = [
+        "warn_days",
+        "backlog_repeats",
+        "match_same_region",
+        "match_same_category",
+        "match_any_category",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return not PetitionPolicy.objects.exists()
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

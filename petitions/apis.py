@@ -5,6 +5,7 @@ the masking rule of the pages (petitions.selectors.petitioners_for_viewer)."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,6 +16,8 @@ from grids.models import Region
 from petitions import selectors, services
 from petitions.forms import PETITION_REGION_LEVELS, PetitionFilter
 from petitions.models import (
+    DeliveryManner,
+    OpinionKind,
     Outcome,
     Petition,
     PetitionCategory,
@@ -24,7 +27,7 @@ from petitions.models import (
     PetitionState,
     Satisfaction,
 )
-from petitions.views import run_action
+from petitions.views import filing_limit_hit, run_action
 
 TAGS = ["petitions"]
 
@@ -50,9 +53,23 @@ class PetitionListOutput(serializers.Serializer):
     overdue = serializers.BooleanField()
     backlog = serializers.BooleanField()
     repeat_count = serializers.IntegerField()
-    merged_into = serializers.CharField(
-        source="merged_into.tracking_number", read_only=True, allow_null=True
+    merged_into = serializers.SerializerMethodField(
+        help_text="The petition it was merged into: staff in scope, or the same account only."
     )
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_merged_into(self, petition: Petition) -> str | None:
+        primary = petition.merged_into
+        if primary is None:
+            return None
+        user = self.context.get("user")
+        if services.same_account(petition, primary) or (
+            user is not None
+            and selectors.is_petition_staff(user)
+            and services.covers(user, primary)
+        ):
+            return primary.tracking_number
+        return None
 
 
 class PetitionPageOutput(serializers.Serializer):
@@ -85,6 +102,23 @@ class PetitionOpinionOutput(serializers.Serializer):
     legal_basis = serializers.CharField()
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     issued_at = serializers.DateTimeField()
+    delivery_manner = serializers.CharField()
+    delivered_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the petitioner received it (Art. 35/36 windows)."
+    )
+
+
+class PetitionMergeSuggestionOutput(serializers.Serializer):
+    """A possible repeat (officers in scope only)."""
+
+    id = serializers.IntegerField()
+    candidate_id = serializers.IntegerField()
+    candidate_tracking_number = serializers.CharField(source="candidate.tracking_number")
+    candidate_state = serializers.CharField(source="candidate.state")
+    matter = serializers.CharField(source="candidate.matter")
+    score = serializers.FloatField()
+    matched_by = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField(), source="reason_texts")
 
 
 class PetitionEventOutput(serializers.Serializer):
@@ -125,6 +159,11 @@ class PetitionDetailOutput(PetitionListOutput):
     opinions = PetitionOpinionOutput(many=True, source="opinions.all")
     events = PetitionEventOutput(many=True, source="viewer_events")
     actions = serializers.ListField(child=serializers.CharField(), source="viewer_actions")
+    merge_suggestions = PetitionMergeSuggestionOutput(
+        many=True,
+        source="viewer_suggestions",
+        help_text="Possible repeats for the officer to decide; empty for everybody else.",
+    )
 
 
 def detail_data(petition: Petition, user) -> dict:
@@ -135,7 +174,8 @@ def detail_data(petition: Petition, user) -> dict:
     petition.viewer_petitioners = selectors.petitioners_for_viewer(petition=petition, viewer=user)
     petition.viewer_events = list(selectors.petition_timeline(petition=petition, viewer=user))
     petition.viewer_actions = selectors.petition_actions(petition=petition, user=user)
-    return PetitionDetailOutput(petition).data
+    petition.viewer_suggestions = selectors.merge_suggestions_for(petition=petition, viewer=user)
+    return PetitionDetailOutput(petition, context={"user": user}).data
 
 
 class PetitionPetitionerInput(serializers.Serializer):
@@ -193,7 +233,9 @@ class PetitionListCreateApi(APIView):
             )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(petition_filter.qs, request, view=self)
-        return paginator.get_paginated_response(PetitionListOutput(page, many=True).data)
+        return paginator.get_paginated_response(
+            PetitionListOutput(page, many=True, context={"user": request.user}).data
+        )
 
     @extend_schema(
         operation_id="petitions_create",
@@ -202,9 +244,16 @@ class PetitionListCreateApi(APIView):
         responses={201: PetitionDetailOutput},
     )
     def post(self, request: Request) -> Response:
-        """File a petition: residents online (channel web, for themselves), petition officers
-        letters, calls, faxes and visits. A repeat of an open matter is merged (state merged);
-        the same matter after re-examination is not taken (state not_taken, Art. 36)."""
+        """File a petition: residents online (channel web, for themselves; `level` and
+        `headcount` are ignored), petition officers letters, calls, faxes and visits. A repeat
+        of an open matter of the same account is merged (state merged); the same matter after
+        its re-examination is not taken (state not_taken, Art. 36). A match by ID number or
+        phone only is left to an officer (never shown to the filer). Online filing is
+        rate-limited per account (429)."""
+        if request.data.get("channel", PetitionChannel.WEB) == PetitionChannel.WEB:
+            over = filing_limit_hit(request)
+            if over.limited:
+                raise Throttled(wait=over.retry_after)
         serializer = PetitionCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -280,6 +329,25 @@ class PetitionOpinionInput(serializers.Serializer):
     legal_basis = serializers.CharField()
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     unit = serializers.CharField(required=False, default="", allow_blank=True)
+    delivery_manner = serializers.ChoiceField(
+        choices=DeliveryManner.choices,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Empty: online when the petitioner has an account, else by post.",
+    )
+
+
+class PetitionMergeDecisionInput(PetitionNoteInput):
+    suggestion = serializers.IntegerField()
+
+
+class PetitionDeliveryInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=OpinionKind.choices)
+    manner = serializers.ChoiceField(
+        choices=[c for c in DeliveryManner.choices if c[0] != DeliveryManner.ONLINE]
+    )
+    delivered_on = serializers.DateField()
 
 
 class PetitionRateInput(serializers.Serializer):
@@ -333,6 +401,9 @@ ACTION_INPUTS: dict[str, type[serializers.Serializer]] = {
     "refer_mediation": PetitionMediationInput,
     "to_incident": PetitionIncidentInput,
     "undo_merge": PetitionReasonInput,
+    "merge_confirm": PetitionMergeDecisionInput,
+    "merge_dismiss": PetitionMergeDecisionInput,
+    "delivery": PetitionDeliveryInput,
 }
 
 

@@ -3,8 +3,6 @@ weekend moves to the next working day). One function per rule, so each is tested
 
 from datetime import datetime
 
-from django.conf import settings
-
 from core.calendar import add_calendar_days_statutory, add_working_days
 
 # Art. 22-23: tell the petitioner within 15 days of receipt (or of a transfer's arrival).
@@ -19,9 +17,14 @@ REQUEST_REVIEW_WITHIN_DAYS = 30
 ANSWER_REVIEW_WITHIN_DAYS = 30
 
 
-def warn_before_days() -> int:
-    """Officers are warned this many days before a deadline (settings.PETITION_WARN_DAYS)."""
-    return int(getattr(settings, "PETITION_WARN_DAYS", 3))
+def warn_before_days(policy=None) -> int:
+    """Officers are warned this many days before a deadline (PetitionPolicy.warn_days, admin
+    data: local practice)."""
+    if policy is None:
+        from petitions.models import PetitionPolicy
+
+        policy = PetitionPolicy.current()
+    return int(policy.warn_days)
 
 
 def accept_due(received_at: datetime) -> datetime:

@@ -10,6 +10,8 @@ from accounts.selectors import regions_visible
 from grids.models import Region
 from petitions.models import (
     OFFICER_CHANNELS,
+    DeliveryManner,
+    OpinionKind,
     Outcome,
     Petition,
     PetitionCategory,
@@ -218,9 +220,37 @@ class OpinionForm(forms.Form):
     outcome = forms.ChoiceField(
         label=pgettext_lazy("petition opinion", "Outcome"), choices=Outcome.choices
     )
+    delivery_manner = forms.ChoiceField(
+        label=_("Delivered to the petitioner"),
+        choices=[
+            ("", _("online if the petitioner has an account, else by post")),
+            *DeliveryManner.choices,
+        ],
+        required=False,
+    )
 
     def opinion(self) -> OpinionInput:
         return OpinionInput(**self.cleaned_data)
+
+
+class DeliveryForm(forms.Form):
+    """The day the petitioner received a written opinion sent by post or other means."""
+
+    kind = forms.ChoiceField(label=_("Written opinion"), choices=OpinionKind.choices)
+    manner = forms.ChoiceField(
+        label=_("Delivered by"),
+        choices=[c for c in DeliveryManner.choices if c[0] != DeliveryManner.ONLINE],
+    )
+    delivered_on = forms.DateField(
+        label=_("Received by the petitioner on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class MergeDecisionForm(forms.Form):
+    """Confirm or dismiss one possible repeat (the officer decides)."""
+
+    suggestion = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(label=_("Note"), required=False)
 
 
 class RateForm(forms.Form):

@@ -3,29 +3,34 @@
 A new submission matches an earlier petition when they share a petitioner (same ID number, or
 the same phone when no ID number was given) and the matter is the same: text similarity of the
 matter and request at or above a threshold that is lowest for the same category in the same
-region (0.35), then the same category (0.45), and highest across categories (0.75). Each match
-carries its reasons, stored on the merge record and shown to officers.
+region (0.35), then the same category (0.45), and highest across categories (0.75): local
+practice, edited by admins in `PetitionPolicy` (these are its defaults). Each match carries its
+reasons, stored on the merge record and shown to officers.
 """
 
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from django.conf import settings
-
 _IGNORED = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
-def same_category_threshold() -> float:
-    return float(getattr(settings, "PETITION_MATCH_THRESHOLD", 0.45))
+def _policy():
+    from petitions.models import PetitionPolicy
+
+    return PetitionPolicy.current()
 
 
-def same_category_and_region_threshold() -> float:
-    return float(getattr(settings, "PETITION_MATCH_THRESHOLD_SAME_REGION", 0.35))
+def same_category_threshold(policy=None) -> float:
+    return float((policy or _policy()).match_same_category)
 
 
-def any_category_threshold() -> float:
-    return float(getattr(settings, "PETITION_MATCH_THRESHOLD_ANY_CATEGORY", 0.75))
+def same_category_and_region_threshold(policy=None) -> float:
+    return float((policy or _policy()).match_same_region)
+
+
+def any_category_threshold(policy=None) -> float:
+    return float((policy or _policy()).match_any_category)
 
 
 def _normalise(text: str) -> str:
@@ -53,7 +58,7 @@ def text_similarity(a: str, b: str) -> float:
 class Match:
     petition_id: int
     score: float
-    matched_by: str  # "id_number" or "phone"
+    matched_by: str  # "account", "id_number" or "phone"
     reasons: list[dict] = field(default_factory=list)
 
 
@@ -65,9 +70,12 @@ def evaluate(
     old_text: str,
     same_category: bool,
     same_region: bool,
+    policy=None,
 ) -> Match | None:
     """The match between a new submission and one earlier petition of the same petitioner, or
-    None. `reasons` are codes with values, rendered (translated) by the pages."""
+    None. `reasons` are codes with values, rendered (translated) by the pages. `policy` is the
+    PetitionPolicy read once by the caller (read here when not given)."""
+    policy = policy or _policy()
     score = text_similarity(new_text, old_text)
     reasons: list[dict] = [{"code": f"same_{matched_by}"}]
     if same_category:
@@ -75,11 +83,11 @@ def evaluate(
     if same_region:
         reasons.append({"code": "same_region"})
     if same_category and same_region:
-        threshold = same_category_and_region_threshold()
+        threshold = same_category_and_region_threshold(policy)
     elif same_category:
-        threshold = same_category_threshold()
+        threshold = same_category_threshold(policy)
     else:
-        threshold = any_category_threshold()
+        threshold = any_category_threshold(policy)
     reasons.append({"code": "text_similarity", "score": score, "threshold": threshold})
     if score < threshold:
         return None

@@ -4,7 +4,11 @@ The state graph is declared once (TRANSITIONS); petitions.services is the only c
 a petition along it, and every move writes an append-only PetitionEvent.
 """
 
+import uuid
+from pathlib import PurePath
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
@@ -474,6 +478,119 @@ class Outcome(models.TextChoices):
     NOT_SUPPORT = "not_support", _("not supported")
 
 
+class DeliveryManner(models.TextChoices):
+    """How the written opinion reached the petitioner (Art. 35/36 count from receipt)."""
+
+    ONLINE = "online", _("online (portal account)")
+    IN_PERSON = "in_person", _("handed over in person")
+    POST = "post", _("by post")
+    OTHER = "other", _("other means")
+
+
+# Delivered when issued: online (the petitioner's portal account) and in person at the desk.
+DELIVERED_ON_ISSUE = [DeliveryManner.ONLINE, DeliveryManner.IN_PERSON]
+
+
+class PetitionMergeSuggestion(models.Model):
+    """A possible repeat found only by a free-typed identifier (ID number or phone): the
+    submission is filed as a petition of its own and an officer decides
+    (services.petition_merge_confirm / petition_merge_dismiss). Never shown to the filer."""
+
+    class Decision(models.TextChoices):
+        PENDING = "", _("waiting for an officer")
+        CONFIRMED = "confirmed", _("confirmed")
+        DISMISSED = "dismissed", _("dismissed")
+
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.CASCADE,
+        related_name="merge_suggestions",
+        verbose_name=_("new submission"),
+    )
+    candidate = models.ForeignKey(
+        Petition,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("earlier petition"),
+    )
+    score = models.FloatField(_("text similarity"))
+    reasons = models.JSONField(_("why it matched"), default=list)
+    matched_by = models.CharField(_("matched by"), max_length=16)
+    created_at = models.DateTimeField(_("suggested at"), default=timezone.now)
+    decision = models.CharField(
+        _("decision"), max_length=16, choices=Decision.choices, blank=True, default=""
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        verbose_name = _("possible repeat")
+        verbose_name_plural = _("possible repeats")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "candidate"], name="petition_one_suggestion_per_candidate"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} ? {self.candidate_id}"
+
+    @property
+    def pending(self) -> bool:
+        return not self.decision
+
+    @property
+    def reason_texts(self) -> list[str]:
+        return PetitionMerge(reasons=self.reasons).reason_texts
+
+
+_SHARE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+
+
+class PetitionPolicy(models.Model):
+    """Local practice for petitions, edited by admins (one row; `current()`). The statutory
+    limits of the 信访工作条例 are law and live in petitions.deadlines."""
+
+    warn_days = models.PositiveSmallIntegerField(
+        _("warn officers this many days before a deadline"), default=3
+    )
+    backlog_repeats = models.PositiveSmallIntegerField(
+        _("a petition raised again this many times joins the backlog"),
+        default=2,
+        validators=[MinValueValidator(1)],
+    )
+    match_same_region = models.FloatField(
+        _("repeat threshold: same category and region"), default=0.35, validators=_SHARE
+    )
+    match_same_category = models.FloatField(
+        _("repeat threshold: same category"), default=0.45, validators=_SHARE
+    )
+    match_any_category = models.FloatField(
+        _("repeat threshold: any category"), default=0.75, validators=_SHARE
+    )
+
+    class Meta:
+        verbose_name = _("petition policy")
+        verbose_name_plural = _("petition policy")
+
+    def __str__(self) -> str:
+        return str(_("petition policy"))
+
+    @classmethod
+    def current(cls) -> "PetitionPolicy":
+        policy = cls.objects.order_by("pk").first()
+        return policy if policy is not None else cls()
+
+
 class PetitionOpinion(models.Model):
     """The written opinion (处理意见书 / 复查意见书 / 复核意见书, Art. 32, 35, 36)."""
 
@@ -496,6 +613,29 @@ class PetitionOpinion(models.Model):
         verbose_name=_("issued by"),
     )
     issued_at = models.DateTimeField(_("issued at"))
+    # The issuing unit in the data model: the region the issuing officer is scoped to. The
+    # review (Art. 35) is answered above it, the re-examination (Art. 36) above the reviewer.
+    issuing_region = models.ForeignKey(
+        "grids.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issuing unit (region)"),
+    )
+    # Art. 35/36: the request windows run from the day the petitioner received the opinion.
+    delivery_manner = models.CharField(
+        _("delivered by"), max_length=16, choices=DeliveryManner.choices, blank=True
+    )
+    delivered_at = models.DateTimeField(_("received by the petitioner at"), null=True, blank=True)
+    delivery_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("delivery recorded by"),
+    )
 
     class Meta:
         ordering = ["issued_at", "id"]
@@ -509,11 +649,20 @@ class PetitionOpinion(models.Model):
         return f"{self.petition_id} {self.kind}"
 
 
+def attachment_path(instance: "PetitionAttachment", filename: str) -> str:
+    """A random stored name (uuid4): the uploader's file name never reaches the storage path;
+    it is kept in `name` for the download's Content-Disposition."""
+    suffix = PurePath(filename or "").suffix.lower()[:10]
+    stamp = timezone.now().strftime("%Y/%m")
+    return f"petitions/{stamp}/{uuid.uuid4().hex}{suffix}"
+
+
 class PetitionAttachment(models.Model):
     petition = models.ForeignKey(
         Petition, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("petition")
     )
-    file = models.FileField(_("file"), upload_to="petitions/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    # The uploader's file name, for display and the download's name only.
     name = models.CharField(_("file name"), max_length=255)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -560,9 +709,14 @@ EVENT_LABELS = {
     "overdue": _("deadline passed"),
     "referred_to_mediation": _("referred to mediation"),
     "turned_into_incident": _("turned into an incident"),
+    "merge_suggested": _("possible repeat of an earlier petition: an officer decides"),
+    "merge_confirmed": _("an officer confirmed the repeat"),
+    "merge_dismissed": _("an officer found it is not a repeat"),
+    "opinion_delivered": _("written opinion received by the petitioner"),
 }
 
 MERGE_REASON_LABELS = {
+    "same_account": _("same petitioner (the same signed-in account)"),
     "same_id_number": _("same petitioner (ID number)"),
     "same_phone": _("same petitioner (phone)"),
     "same_category": _("same category"),

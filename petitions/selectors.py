@@ -22,6 +22,7 @@ from petitions.models import (
     HANDLING_STATES,
     OPEN_STATES,
     SATISFIED_VALUES,
+    OpinionKind,
     Petition,
     PetitionCategory,
     PetitionChannel,
@@ -30,6 +31,7 @@ from petitions.models import (
     PetitionState,
 )
 from petitions.services import (
+    can_answer,
     can_see_id_number,
     can_see_phone,
     covers,
@@ -148,6 +150,18 @@ def petition_timeline(*, petition: Petition, viewer: User) -> QuerySet:
     return events.filter(public=True)
 
 
+def merge_suggestions_for(*, petition: Petition, viewer: User) -> list:
+    """The pending possible repeats of `petition` ("possible repeat of XF…", H1): only for
+    petition officers covering it, and only those whose earlier petition they cover too. The
+    filer and everybody else get an empty list."""
+    if not (is_officer(viewer) and covers(viewer, petition)):
+        return []
+    suggestions = petition.merge_suggestions.filter(decision="").select_related(
+        "candidate", "candidate__category"
+    )
+    return [s for s in suggestions if covers(viewer, s.candidate)]
+
+
 # Actions a viewer may take now; pages and the API offer exactly these.
 def petition_actions(*, petition: Petition, user: User) -> list[str]:
     actions: list[str] = []
@@ -178,10 +192,14 @@ def petition_actions(*, petition: Petition, user: User) -> list[str]:
                 actions.append("refer_mediation")
             if petition.incident_id is None:
                 actions.append("to_incident")
-        if state == S.REVIEW_REQUESTED:
+        if state == S.REVIEW_REQUESTED and can_answer(user, petition, OpinionKind.REVIEW):
             actions.append("review")
-        if state == S.REEXAM_REQUESTED:
+        if state == S.REEXAM_REQUESTED and can_answer(user, petition, OpinionKind.REEXAMINATION):
             actions += ["hearing", "reexamine"]
+        if petition.opinions.filter(delivered_at__isnull=True).exists():
+            actions.append("delivery")
+        if merge_suggestions_for(petition=petition, viewer=user):
+            actions += ["merge_confirm", "merge_dismiss"]
         if state == S.MERGED and petition.merge_records.filter(undone_at__isnull=True).exists():
             actions.append("undo_merge")
         if state in (S.REPLIED, S.REVIEWED, S.REEXAMINED):

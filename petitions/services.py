@@ -6,7 +6,8 @@ after commit, see core.services)."""
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -24,12 +25,14 @@ from core.uploads import attachment_clean
 from grids.models import Region
 from petitions import deadlines, matching, personal_data
 from petitions.models import (
+    DELIVERED_ON_ISSUE,
     OFFICER_CHANNELS,
     OPEN_STATES,
     REGION_LEVEL_TO_PETITION_LEVEL,
     SATISFIED_VALUES,
     TRANSITIONS,
     BacklogReason,
+    DeliveryManner,
     OpinionKind,
     Outcome,
     Petition,
@@ -41,7 +44,9 @@ from petitions.models import (
     PetitionKind,
     PetitionLevel,
     PetitionMerge,
+    PetitionMergeSuggestion,
     PetitionOpinion,
+    PetitionPolicy,
     PetitionState,
     Satisfaction,
 )
@@ -51,11 +56,14 @@ MAX_JOINT_VISIT_REPRESENTATIVES = 5  # Art. 20
 MAX_PETITIONERS = 50
 ATTACHMENT_EXTENSIONS = {".pdf", ".jpg", ".jpeg", ".png", ".heic", ".doc", ".docx", ".txt"}
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+# L4: at most this many attachments per petition, and this many bytes together.
+MAX_ATTACHMENTS = 9
+MAX_ATTACHMENTS_TOTAL_BYTES = 30 * 1024 * 1024
 
 
-def backlog_repeat_threshold() -> int:
-    """A petition raised again this many times joins the backlog (积案)."""
-    return int(getattr(settings, "PETITION_BACKLOG_REPEATS", 2))
+def backlog_repeat_threshold(policy: PetitionPolicy | None = None) -> int:
+    """A petition raised again this many times joins the backlog (积案): PetitionPolicy."""
+    return int((policy or PetitionPolicy.current()).backlog_repeats)
 
 
 @dataclass
@@ -75,6 +83,10 @@ class OpinionInput:
     legal_basis: str
     outcome: str
     unit: str = ""
+    # How it reaches the petitioner: online (their portal account) and in person are delivered
+    # when issued; post/other wait for the officer to record the day received. Empty: online
+    # when the petitioner has a portal account, else by post.
+    delivery_manner: str = ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,7 +334,9 @@ def _validate_intake(
     headcount: int,
     level: str | None,
     attachments: Sequence[UploadedFile],
-) -> list[PetitionerInput]:
+) -> tuple[list[PetitionerInput], list]:
+    """The cleaned petitioners and the files to store (each checked, and each image decoded,
+    once), or ValidationFailed with field messages before anything is written."""
     errors: dict[str, list[str]] = {}
     if channel not in PetitionChannel.values:
         errors["channel"] = [_("Unknown channel.")]
@@ -387,21 +401,31 @@ def _validate_intake(
         and representatives > MAX_JOINT_VISIT_REPRESENTATIVES
     ):
         errors["petitioners"] = [_("A joint visit sends at most 5 representatives (Art. 20).")]
-    for upload in attachments:
-        name = (upload.name or "").lower()
-        if not any(name.endswith(ext) for ext in ATTACHMENT_EXTENSIONS):
-            errors["attachments"] = [_("Attach PDF, Word, text or image files only.")]
-        elif upload.size > settings.PHOTO_MAX_BYTES:
-            errors["attachments"] = [_("An attachment is too large.")]
-        else:  # by content too: a script named .jpg, a decompression bomb ... (core.uploads)
-            try:
-                attachment_clean(upload)
-            except ValidationFailed as exc:
-                errors["attachments"] = exc.extra["attachments"]
+    stored: list = []
+    attachments = list(attachments or [])
+    if len(attachments) > MAX_ATTACHMENTS:
+        errors["attachments"] = [_("Attach at most %(count)s files.") % {"count": MAX_ATTACHMENTS}]
+    elif sum(upload.size or 0 for upload in attachments) > MAX_ATTACHMENTS_TOTAL_BYTES:
+        errors["attachments"] = [
+            _("The attachments together may not exceed %(mb)s MB.")
+            % {"mb": MAX_ATTACHMENTS_TOTAL_BYTES // (1024 * 1024)}
+        ]
+    else:
+        for upload in attachments:
+            name = (upload.name or "").lower()
+            if not any(name.endswith(ext) for ext in ATTACHMENT_EXTENSIONS):
+                errors["attachments"] = [_("Attach PDF, Word, text or image files only.")]
+            elif upload.size > settings.PHOTO_MAX_BYTES:
+                errors["attachments"] = [_("An attachment is too large.")]
+            else:  # by content too: a script named .jpg, a decompression bomb ... (core.uploads)
+                try:
+                    stored.append(attachment_clean(upload))  # images re-encoded here, once
+                except ValidationFailed as exc:
+                    errors["attachments"] = exc.extra["attachments"]
     if errors:
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(first, extra=errors)
-    return cleaned
+    return cleaned, stored
 
 
 def _keys(people: Sequence[PetitionerInput]) -> list[tuple[str, str]]:
@@ -425,16 +449,28 @@ def find_same_matter(
     states: Sequence[str],
     exclude_id: int | None = None,
     extra_filter: Q | None = None,
+    owner: User | None = None,
+    policy: PetitionPolicy | None = None,
 ) -> matching.Match | None:
-    """The best-matching earlier petition of the same petitioner, among `states`."""
+    """The best-matching earlier petition among `states`: of the account `owner` when given
+    (proof of the same person, matched_by "account"), else of a petitioner with the same ID
+    number or phone (free-typed identifiers: only ever a suggestion for an officer, H1)."""
     best: matching.Match | None = None
+    policy = policy or PetitionPolicy.current()
     new_text = f"{matter} {request}"
-    for matched_by, key in _keys(people):
-        key_filter = (
-            Q(petitioners__id_key=key)
-            if matched_by == "id_number"
-            else Q(petitioners__phone_key=key)
-        )
+    if owner is not None:
+        searches = [("account", Q(owner=owner))]
+    else:
+        searches = [
+            (
+                matched_by,
+                Q(petitioners__id_key=key)
+                if matched_by == "id_number"
+                else Q(petitioners__phone_key=key),
+            )
+            for matched_by, key in _keys(people)
+        ]
+    for matched_by, key_filter in searches:
         qs = Petition.objects.filter(key_filter, state__in=list(states)).distinct()
         if extra_filter is not None:
             qs = qs.filter(extra_filter)
@@ -448,6 +484,7 @@ def find_same_matter(
                 old_text=f"{candidate.matter} {candidate.request}",
                 same_category=candidate.category_id == category.pk,
                 same_region=candidate.region_code == region.code,
+                policy=policy,
             )
             if match and (best is None or match.score > best.score):
                 best = match
@@ -488,10 +525,15 @@ def petition_file(
     """Register a petition (Art. 19, 21). Online: the signed-in resident files for themself.
     Letter, phone, fax, visit: a petition officer whose region covers `region` registers it.
 
-    "File once": when a petitioner of it has an open petition on the same matter, the
-    submission is merged into that one (state merged, a PetitionMerge with the reasons) and the
-    petitioner is told where it stands. After re-examination (Art. 36) the same matter is not
-    taken again. Transaction; notifications to officers and the petitioner; SMS after commit.
+    "File once" (H1: only what provably comes from the same person is merged): an online
+    submission whose signed-in account has an open petition on the same matter is merged into
+    it (state merged, a PetitionMerge with the reasons), the same matter after re-examination
+    (Art. 36) of the account's petition is not taken, and a closed one raised again is linked.
+    A match by a free-typed ID number or phone only (and every match of an officer-recorded
+    intake) is a PetitionMergeSuggestion: the submission is filed as a petition of its own, the
+    officer sees "possible repeat of XF…" and decides (petition_merge_confirm / _dismiss); the
+    filer learns nothing of the other petition and no count moves until then.
+    Transaction; notifications to officers and the petitioner; SMS after commit.
     """
     if actor is None or not actor.is_authenticated:
         raise PermissionDeniedError(_("Sign in to file a petition."))
@@ -504,6 +546,9 @@ def petition_file(
         if petitioners and not petitioners[0].phone and actor.phone:
             petitioners[0].phone = actor.phone
         is_joint = False
+        # I2: a resident does not set the level or the number of people of an online petition.
+        headcount = None
+        level = None
     else:
         if channel not in OFFICER_CHANNELS:
             raise ValidationFailed(
@@ -522,7 +567,7 @@ def petition_file(
                 extra={"received_at": [_("The date received cannot be in the future.")]},
             )
     headcount = headcount or max(1, len(petitioners))
-    people = _validate_intake(
+    people, files = _validate_intake(
         actor=actor,
         channel=channel,
         kind=kind,
@@ -537,39 +582,20 @@ def petition_file(
         level=level,
         attachments=attachments,
     )
+    policy = PetitionPolicy.current()
 
     with transaction.atomic():
-        open_match = find_same_matter(
-            people=people,
-            matter=matter,
-            request=request,
-            category=category,
-            region=region,
-            # A re-examined petition is settled for good (Art. 36): refused below, not merged.
-            states=[state for state in OPEN_STATES if state != S.REEXAMINED],
-        )
-        final_match = None
-        if open_match is None:
-            # Art. 36: after re-examination, the same facts and reasons are not taken again.
-            final_match = find_same_matter(
-                people=people,
-                matter=matter,
-                request=request,
-                category=category,
-                region=region,
-                states=[S.REEXAMINED, S.CLOSED],
-                extra_filter=Q(reexamined_at__isnull=False),
-            )
-        closed_match = None
-        if open_match is None and final_match is None:
-            closed_match = find_same_matter(
-                people=people,
-                matter=matter,
-                request=request,
-                category=category,
-                region=region,
-                states=[S.CLOSED],
-            )
+        match_args = {
+            "people": people,
+            "matter": matter,
+            "request": request,
+            "category": category,
+            "region": region,
+            "policy": policy,
+        }
+        # Proven: the same signed-in account (online only). Suggested: the same identifiers.
+        proven = _find_matches(match_args, owner=actor) if channel == PetitionChannel.WEB else {}
+        suggested = {} if proven else _find_matches(match_args, owner=None)
 
         petition = Petition.objects.create(
             tracking_number=_tracking_number(now),
@@ -602,10 +628,12 @@ def petition_file(
             petitioner.id_number = person.id_number
             petitioner.set_phone(person.phone)
             petitioner.save()
-        for upload in attachments:
-            stored = attachment_clean(upload)  # images re-encoded, metadata stripped
+        for stored in files:  # checked (and images re-encoded) once, in _validate_intake
             PetitionAttachment.objects.create(
-                petition=petition, file=stored, name=stored.name[:255], uploaded_by=actor
+                petition=petition,
+                file=stored,
+                name=PurePath(stored.name or "file").name[:255],
+                uploaded_by=actor,
             )
         _event(
             petition,
@@ -615,18 +643,15 @@ def petition_file(
             data={"channel": channel},
         )
 
-        if open_match is not None:
-            _merge(petition, open_match, actor=actor, now=now)
-        elif final_match is not None:
-            _refuse_after_reexamination(petition, final_match, actor=actor, now=now)
+        if "open" in proven:
+            _merge(petition, proven["open"], actor=actor, now=now, policy=policy)
+        elif "final" in proven:
+            _refuse_after_reexamination(petition, proven["final"], actor=actor, now=now)
         else:
-            if closed_match is not None:
-                # A closed petition raised again: a new case, linked, and the earlier one no
-                # longer counts as settled (息诉息访).
-                petition.prior_petition_id = closed_match.petition_id
-                Petition.objects.filter(pk=closed_match.petition_id).update(
-                    raised_again_after_reply=True
-                )
+            if "closed" in proven:
+                _link_raised_again(petition, proven["closed"].petition_id)
+            for match in suggested.values():
+                _suggest(petition, match)
             _refresh_due(petition)
             petition.save()
             with _default_language():
@@ -647,8 +672,78 @@ def petition_file(
     return petition
 
 
-def _merge(petition: Petition, match: matching.Match, *, actor: User, now: datetime) -> None:
+def _find_matches(args: dict, *, owner: User | None) -> dict[str, matching.Match]:
+    """The earlier petitions of the same matter: "open" (merge), else "final" (settled by
+    re-examination, Art. 36), else "closed" (raised again after it was closed)."""
+    found: dict[str, matching.Match] = {}
+    # A re-examined petition is settled for good (Art. 36): refused, not merged.
+    open_match = find_same_matter(
+        states=[state for state in OPEN_STATES if state != S.REEXAMINED], owner=owner, **args
+    )
+    if open_match is not None:
+        found["open"] = open_match
+        return found
+    final_match = find_same_matter(
+        states=[S.REEXAMINED, S.CLOSED],
+        extra_filter=Q(reexamined_at__isnull=False),
+        owner=owner,
+        **args,
+    )
+    if final_match is not None:
+        found["final"] = final_match
+        return found
+    closed_match = find_same_matter(states=[S.CLOSED], owner=owner, **args)
+    if closed_match is not None:
+        found["closed"] = closed_match
+    return found
+
+
+def _link_raised_again(petition: Petition, earlier_id: int) -> None:
+    """A closed petition raised again: a new case, linked, and the earlier one no longer
+    counts as settled (息诉息访)."""
+    petition.prior_petition_id = earlier_id
+    Petition.objects.filter(pk=earlier_id).update(raised_again_after_reply=True)
+
+
+def _suggest(petition: Petition, match: matching.Match) -> PetitionMergeSuggestion:
+    """Record a possible repeat for the officers (internal event); nothing else moves."""
+    suggestion = PetitionMergeSuggestion.objects.create(
+        petition=petition,
+        candidate_id=match.petition_id,
+        score=match.score,
+        reasons=match.reasons,
+        matched_by=match.matched_by,
+    )
+    _event(
+        petition,
+        actor=None,
+        action="merge_suggested",
+        public=False,
+        data={"candidate": match.petition_id, "score": match.score, "suggestion": suggestion.pk},
+    )
+    return suggestion
+
+
+def same_account(petition: Petition, other: Petition) -> bool:
+    """Both petitions belong to the same portal account: only then may one be named to the
+    petitioner of the other."""
+    return petition.owner_id is not None and petition.owner_id == other.owner_id
+
+
+def _merge(
+    petition: Petition,
+    match: matching.Match,
+    *,
+    actor: User,
+    now: datetime,
+    policy: PetitionPolicy | None = None,
+    event_actor: User | None = None,
+) -> None:
+    """Merge `petition` (received) into the open petition of `match`: only for a proven same
+    person (the same account) or an officer's decision (petition_merge_confirm)."""
     primary = Petition.objects.select_for_update().get(pk=match.petition_id)
+    # Named to the filer only when both are theirs (the same account).
+    reveal = same_account(petition, primary)
     PetitionMerge.objects.create(
         primary=primary,
         duplicate=petition,
@@ -658,15 +753,12 @@ def _merge(petition: Petition, match: matching.Match, *, actor: User, now: datet
     )
     petition.merged_into = primary
     petition.accept_due_at = None
-    if petition.owner_id is None and primary.owner_id and primary.petitioners.count() == 1:
-        # The same person (same ID number or phone): their account follows the merged matter.
-        petition.owner_id = primary.owner_id
     _move(
         petition,
         S.MERGED,
-        actor=None,
+        actor=event_actor,
         action="merged",
-        note=primary.tracking_number,
+        note=primary.tracking_number if reveal else "",
         data={"primary": primary.pk, "score": match.score},
     )
     petition.told_at = now
@@ -679,27 +771,39 @@ def _merge(petition: Petition, match: matching.Match, *, actor: User, now: datet
         primary.raised_again_after_reply = True
     primary.save(update_fields=["repeat_count", "raised_again_after_reply", "updated_at"])
     primary.refresh_from_db()
-    if primary.repeat_count >= backlog_repeat_threshold() and not primary.backlog:
+    if primary.repeat_count >= backlog_repeat_threshold(policy) and not primary.backlog:
         _mark_backlog(primary, BacklogReason.REPEATED, now)
         primary.save(
             update_fields=["backlog", "backlog_since", "backlog_reason", "backlog_resolved_at"]
         )
     _event(
         primary,
-        actor=None,
+        actor=event_actor,
         action="duplicate_merged",
-        note=petition.tracking_number,
+        note=petition.tracking_number if reveal else "",
+        public=reveal,
         data={"duplicate": petition.pk, "score": match.score, "reasons": match.reasons},
     )
     with _default_language():
-        _tell_petitioner(
-            petition,
-            key="merged",
-            title=_("Your petition %(number)s joins %(primary)s")
-            % {"number": petition.tracking_number, "primary": primary.tracking_number},
-            body=_("The same matter is already being handled (file once). It is now: %(state)s.")
-            % {"state": primary.get_state_display()},
-        )
+        if reveal:
+            _tell_petitioner(
+                petition,
+                key="merged",
+                title=_("Your petition %(number)s joins %(primary)s")
+                % {"number": petition.tracking_number, "primary": primary.tracking_number},
+                body=_(
+                    "The same matter is already being handled (file once). It is now: %(state)s."
+                )
+                % {"state": primary.get_state_display()},
+            )
+        else:
+            _tell_petitioner(
+                petition,
+                key="merged",
+                title=_("Your petition %(number)s is handled together with an earlier petition")
+                % {"number": petition.tracking_number},
+                body=_("The same matter is already being handled (file once)."),
+            )
     with _default_language():
         notification_send(
             user_ids=officer_ids_for(primary),
@@ -716,10 +820,17 @@ def _refuse_after_reexamination(
     earlier = Petition.objects.get(pk=match.petition_id)
     petition.prior_petition = earlier
     with _default_language():
-        note = _(
-            "Not taken: the same facts and reasons were settled by re-examination of %(number)s; "
-            "under Art. 36 of the Regulations on Letters and Visits they are not taken again."
-        ) % {"number": earlier.tracking_number}
+        if same_account(petition, earlier):
+            note = _(
+                "Not taken: the same facts and reasons were settled by re-examination of "
+                "%(number)s; under Art. 36 of the Regulations on Letters and Visits they are not "
+                "taken again."
+            ) % {"number": earlier.tracking_number}
+        else:  # the earlier petition is not named to this filer (H1)
+            note = _(
+                "Not taken: the same facts and reasons were settled by re-examination; under "
+                "Art. 36 of the Regulations on Letters and Visits they are not taken again."
+            )
     petition.decision_note = note
     petition.told_at = now
     petition.told_on_time = True
@@ -727,7 +838,7 @@ def _refuse_after_reexamination(
     _move(
         petition,
         S.NOT_TAKEN,
-        actor=None,
+        actor=actor if is_officer(actor) else None,
         action="refused_after_reexamination",
         note=note,
         data={"earlier": earlier.pk, "score": match.score, "reasons": match.reasons},
@@ -798,6 +909,90 @@ def petition_merge_undo(*, actor: User, petition_id: int, reason: str) -> Petiti
                 title=_("Petition %(number)s is handled on its own")
                 % {"number": petition.tracking_number},
             )
+    return petition
+
+
+def _pending_suggestion(actor: User, petition: Petition, suggestion_id: int):
+    suggestion = (
+        petition.merge_suggestions.select_related("candidate").filter(pk=suggestion_id).first()
+    )
+    if suggestion is None or not covers(actor, suggestion.candidate):
+        raise NotFoundError(_("Possible repeat not found."))
+    if not suggestion.pending:
+        raise ConflictError(_("This possible repeat has already been decided."))
+    return suggestion
+
+
+def petition_merge_confirm(
+    *, actor: User, petition_id: int, suggestion_id: int, note: str = ""
+) -> Petition:
+    """An officer confirms a possible repeat (H1: the officer's decision is the proof of the
+    same person). Open earlier petition: the submission is merged into it (its count, backlog
+    and raised-again flag move now); settled by re-examination: not taken (Art. 36); closed:
+    linked as raised again. The filer is not told the other petition's number unless both are
+    of the same account. Petition officer covering both petitions; locks both."""
+    with transaction.atomic():
+        petition = _lock(petition_id)
+        _require_officer(actor, petition)
+        suggestion = _pending_suggestion(actor, petition, suggestion_id)
+        candidate = Petition.objects.select_for_update().get(pk=suggestion.candidate_id)
+        now = timezone.now()
+        match = matching.Match(
+            petition_id=candidate.pk,
+            score=suggestion.score,
+            matched_by=suggestion.matched_by,
+            reasons=suggestion.reasons,
+        )
+        _event(
+            petition,
+            actor=actor,
+            action="merge_confirmed",
+            note=(note or "").strip(),
+            public=False,
+            data={"candidate": candidate.pk, "suggestion": suggestion.pk},
+        )
+        if candidate.reexamined_at is not None and candidate.state in (S.REEXAMINED, S.CLOSED):
+            _check_move(petition, S.NOT_TAKEN)
+            _refuse_after_reexamination(petition, match, actor=actor, now=now)
+        elif candidate.state == S.CLOSED:
+            _link_raised_again(petition, candidate.pk)
+            petition.save()
+        elif candidate.state in OPEN_STATES:
+            _check_move(petition, S.MERGED)
+            _merge(petition, match, actor=actor, now=now, event_actor=actor)
+        else:
+            raise ConflictError(_("The earlier petition can no longer take a repeat."))
+        suggestion.decision = PetitionMergeSuggestion.Decision.CONFIRMED
+        suggestion.decided_at = now
+        suggestion.decided_by = actor
+        suggestion.decision_note = (note or "").strip()
+        suggestion.save()
+    return petition
+
+
+def petition_merge_dismiss(
+    *, actor: User, petition_id: int, suggestion_id: int, note: str = ""
+) -> Petition:
+    """An officer finds a possible repeat is not one: the petition goes on as its own and
+    nothing about the earlier petition changes. Petition officer covering both; lock."""
+    with transaction.atomic():
+        petition = _lock(petition_id)
+        _require_officer(actor, petition)
+        suggestion = _pending_suggestion(actor, petition, suggestion_id)
+        now = timezone.now()
+        suggestion.decision = PetitionMergeSuggestion.Decision.DISMISSED
+        suggestion.decided_at = now
+        suggestion.decided_by = actor
+        suggestion.decision_note = (note or "").strip()
+        suggestion.save()
+        _event(
+            petition,
+            actor=actor,
+            action="merge_dismissed",
+            note=(note or "").strip(),
+            public=False,
+            data={"candidate": suggestion.candidate_id, "suggestion": suggestion.pk},
+        )
     return petition
 
 
@@ -1127,6 +1322,15 @@ def _opinion(
             errors[name] = [_("This field is required.")]
     if opinion.outcome not in Outcome.values:
         errors["outcome"] = [_("Choose support, explain or not support (Art. 32).")]
+    manner = opinion.delivery_manner or (
+        DeliveryManner.ONLINE if petition.owner_id else DeliveryManner.POST
+    )
+    if manner not in DeliveryManner.values:
+        errors["delivery_manner"] = [_("Choose how the opinion reaches the petitioner.")]
+    elif manner == DeliveryManner.ONLINE and not petition.owner_id:
+        errors["delivery_manner"] = [
+            _("Online delivery needs the petitioner's portal account; choose another manner.")
+        ]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], extra=errors)
     if petition.opinions.filter(kind=kind).exists():
@@ -1143,7 +1347,61 @@ def _opinion(
         outcome=opinion.outcome,
         issued_by=actor,
         issued_at=now,
+        issuing_region=actor.scope_region,
+        delivery_manner=manner,
+        # Online and in person: received when issued; post and other: recorded later.
+        delivered_at=now if manner in DELIVERED_ON_ISSUE else None,
     )
+
+
+def _request_window_due(opinion: PetitionOpinion) -> datetime | None:
+    """Art. 35/36: 30 days from the day the petitioner received the written opinion; None
+    while its delivery is not recorded (a request is still accepted, see docs/petitions.md)."""
+    if opinion.delivered_at is None:
+        return None
+    return deadlines.review_request_due(opinion.delivered_at)
+
+
+def _unit_above(actor: User, region: Region | None) -> bool:
+    """The actor's unit is above `region` (the issuing unit): its scope covers the region's
+    parent, or it sees everything (portal admins) and is not that very region."""
+    scope = user_scope(actor)
+    if scope.everything:
+        return region is None or actor.scope_region_id != region.pk
+    if region is None or region.parent_id is None:
+        return False
+    return scope.covers_code(region.parent.code)
+
+
+def _issuing_region(petition: Petition, kind: str) -> Region | None:
+    opinion = petition.opinions.select_related("issuing_region__parent").filter(kind=kind).first()
+    if opinion is None:
+        return None
+    return opinion.issuing_region
+
+
+def can_answer(user: User, petition: Petition, kind: str) -> bool:
+    """Domain #6: the review (复查, Art. 35) is answered by the unit above the one that
+    replied, the re-examination (复核, Art. 36) by the unit above the reviewer. A unit is the
+    region of the officer who issued the opinion (docs/petitions.md)."""
+    below = OpinionKind.REPLY if kind == OpinionKind.REVIEW else OpinionKind.REVIEW
+    return bool(
+        is_officer(user)
+        and covers(user, petition)
+        and _unit_above(user, _issuing_region(petition, below))
+    )
+
+
+def _require_unit_above(actor: User, petition: Petition, kind: str) -> None:
+    _require_officer(actor, petition)
+    if not can_answer(actor, petition, kind):
+        if kind == OpinionKind.REVIEW:
+            raise PermissionDeniedError(
+                _("The review is answered by the unit above the one that replied (Art. 35).")
+            )
+        raise PermissionDeniedError(
+            _("The re-examination is answered by the unit above the one that reviewed (Art. 36).")
+        )
 
 
 def petition_reply(*, actor: User, petition_id: int, opinion: OpinionInput) -> Petition:
@@ -1154,12 +1412,12 @@ def petition_reply(*, actor: User, petition_id: int, opinion: OpinionInput) -> P
         _require_officer(actor, petition)
         _check_move(petition, S.REPLIED)
         now = timezone.now()
-        _opinion(petition, kind=OpinionKind.REPLY, opinion=opinion, actor=actor, now=now)
+        issued = _opinion(petition, kind=OpinionKind.REPLY, opinion=opinion, actor=actor, now=now)
         petition.replied_at = now
         petition.replied_on_time = petition.reply_due_at is None or now <= petition.reply_due_at
         if not petition.replied_on_time:
             petition.ever_overdue = True
-        petition.review_request_due_at = deadlines.review_request_due(now)
+        petition.review_request_due_at = _request_window_due(issued)
         _move(
             petition,
             S.REPLIED,
@@ -1174,11 +1432,22 @@ def petition_reply(*, actor: User, petition_id: int, opinion: OpinionInput) -> P
                 petition,
                 key="replied",
                 title=_("Petition %(number)s answered") % {"number": petition.tracking_number},
-                body=_(
-                    "Read the handling opinion and rate it online. "
-                    "You may ask for review by %(date)s."
-                )
-                % {"date": timezone.localtime(petition.review_request_due_at).strftime("%Y-%m-%d")},
+                body=(
+                    _(
+                        "Read the handling opinion and rate it online. "
+                        "You may ask for review by %(date)s."
+                    )
+                    % {
+                        "date": timezone.localtime(petition.review_request_due_at).strftime(
+                            "%Y-%m-%d"
+                        )
+                    }
+                    if petition.review_request_due_at
+                    else _(
+                        "The written handling opinion is on its way. You may ask for review "
+                        "within 30 days of receiving it."
+                    )
+                ),
             )
     return petition
 
@@ -1228,9 +1497,11 @@ def petition_review_request(*, actor: User, petition_id: int, reason: str) -> Pe
         _require_owner_or_officer(actor, petition)
         _check_move(petition, S.REVIEW_REQUESTED)
         now = timezone.now()
+        # The window runs from the day the reply was received; a request before its delivery
+        # is recorded is accepted (it shows the petitioner has the reply).
         if petition.review_request_due_at and now > petition.review_request_due_at:
             raise ConflictError(
-                _("Review must be requested within 30 days of the reply (Art. 35).")
+                _("Review must be requested within 30 days of receiving the reply (Art. 35).")
             )
         petition.review_requested_at = now
         petition.review_due_at = deadlines.review_due(now)
@@ -1261,12 +1532,13 @@ def petition_review(*, actor: User, petition_id: int, opinion: OpinionInput) -> 
         petition = _lock(petition_id)
         _require_officer(actor, petition)
         _check_move(petition, S.REVIEWED)
+        _require_unit_above(actor, petition, OpinionKind.REVIEW)
         now = timezone.now()
-        _opinion(petition, kind=OpinionKind.REVIEW, opinion=opinion, actor=actor, now=now)
+        issued = _opinion(petition, kind=OpinionKind.REVIEW, opinion=opinion, actor=actor, now=now)
         petition.reviewed_at = now
         if petition.review_due_at and now > petition.review_due_at:
             petition.ever_overdue = True
-        petition.reexam_request_due_at = deadlines.reexam_request_due(now)
+        petition.reexam_request_due_at = _request_window_due(issued)
         _move(
             petition,
             S.REVIEWED,
@@ -1282,8 +1554,19 @@ def petition_review(*, actor: User, petition_id: int, opinion: OpinionInput) -> 
                 key="reviewed",
                 title=_("Review of petition %(number)s answered")
                 % {"number": petition.tracking_number},
-                body=_("You may ask for re-examination by %(date)s.")
-                % {"date": timezone.localtime(petition.reexam_request_due_at).strftime("%Y-%m-%d")},
+                body=(
+                    _("You may ask for re-examination by %(date)s.")
+                    % {
+                        "date": timezone.localtime(petition.reexam_request_due_at).strftime(
+                            "%Y-%m-%d"
+                        )
+                    }
+                    if petition.reexam_request_due_at
+                    else _(
+                        "The written review opinion is on its way. You may ask for "
+                        "re-examination within 30 days of receiving it."
+                    )
+                ),
             )
     return petition
 
@@ -1301,7 +1584,10 @@ def petition_reexam_request(*, actor: User, petition_id: int, reason: str) -> Pe
         now = timezone.now()
         if petition.reexam_request_due_at and now > petition.reexam_request_due_at:
             raise ConflictError(
-                _("Re-examination must be requested within 30 days of the review (Art. 36).")
+                _(
+                    "Re-examination must be requested within 30 days of receiving the review "
+                    "opinion (Art. 36)."
+                )
             )
         petition.reexam_requested_at = now
         petition.reexam_due_at = deadlines.reexam_due(now, petition.hearing_days)
@@ -1341,6 +1627,7 @@ def petition_hearing_record(
         _require_officer(actor, petition)
         if petition.state != S.REEXAM_REQUESTED:
             raise ConflictError(_("A hearing is recorded only during re-examination."))
+        _require_unit_above(actor, petition, OpinionKind.REEXAMINATION)
         petition.hearing_days += days
         petition.reexam_due_at = deadlines.reexam_due(
             petition.reexam_requested_at, petition.hearing_days
@@ -1358,6 +1645,7 @@ def petition_reexamine(*, actor: User, petition_id: int, opinion: OpinionInput) 
         petition = _lock(petition_id)
         _require_officer(actor, petition)
         _check_move(petition, S.REEXAMINED)
+        _require_unit_above(actor, petition, OpinionKind.REEXAMINATION)
         now = timezone.now()
         _opinion(petition, kind=OpinionKind.REEXAMINATION, opinion=opinion, actor=actor, now=now)
         petition.reexamined_at = now
@@ -1383,17 +1671,66 @@ def petition_reexamine(*, actor: User, petition_id: int, opinion: OpinionInput) 
     return petition
 
 
+def petition_delivery_record(
+    *, actor: User, petition_id: int, kind: str, delivered_on: date, manner: str
+) -> Petition:
+    """Record the day the petitioner received a written opinion (post, in person, other) sent
+    other than online. For the reply and the review opinion the request window (Art. 35/36:
+    30 days from receipt) now runs from that day. Once per opinion; petition officer in scope;
+    lock."""
+    errors: dict[str, list[str]] = {}
+    if kind not in OpinionKind.values:
+        errors["kind"] = [_("Choose the written opinion.")]
+    if manner not in DeliveryManner.values or manner == DeliveryManner.ONLINE:
+        errors["manner"] = [_("Choose how the opinion was delivered.")]
+    if not isinstance(delivered_on, date):
+        errors["delivered_on"] = [_("Enter the day the petitioner received it.")]
+    elif delivered_on > timezone.localdate():
+        errors["delivered_on"] = [_("The day received cannot be in the future.")]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], extra=errors)
+    with transaction.atomic():
+        petition = _lock(petition_id)
+        _require_officer(actor, petition)
+        opinion = petition.opinions.filter(kind=kind).first()
+        if opinion is None:
+            raise ConflictError(_("This opinion has not been issued."))
+        if opinion.delivered_at is not None:
+            raise ConflictError(_("The delivery of this opinion is already recorded."))
+        if delivered_on < timezone.localtime(opinion.issued_at).date():
+            message = _("The opinion cannot be received before it was issued.")
+            raise ValidationFailed(message, extra={"delivered_on": [message]})
+        delivered_at = timezone.make_aware(datetime.combine(delivered_on, time(12, 0)))
+        opinion.delivered_at = delivered_at
+        opinion.delivery_manner = manner
+        opinion.delivery_recorded_by = actor
+        opinion.save(update_fields=["delivered_at", "delivery_manner", "delivery_recorded_by"])
+        due = _request_window_due(opinion)
+        if kind == OpinionKind.REPLY and petition.state == S.REPLIED:
+            petition.review_request_due_at = due
+        elif kind == OpinionKind.REVIEW and petition.state == S.REVIEWED:
+            petition.reexam_request_due_at = due
+        _event(
+            petition,
+            actor=actor,
+            action="opinion_delivered",
+            note=str(DeliveryManner(manner).label),
+            data={"kind": kind, "manner": manner, "delivered_on": delivered_on.isoformat()},
+        )
+        petition.save()
+    return petition
+
+
 def _closable(petition: Petition, now: datetime) -> bool:
     if petition.state == S.REEXAMINED:
         return True
     if petition.state == S.REPLIED:
-        return (
-            petition.satisfaction in SATISFIED_VALUES
-            or petition.review_request_due_at is None
-            or now > petition.review_request_due_at
+        # Not before the window has run out: it starts only once the reply was received.
+        return petition.satisfaction in SATISFIED_VALUES or (
+            petition.review_request_due_at is not None and now > petition.review_request_due_at
         )
     if petition.state == S.REVIEWED:
-        return petition.reexam_request_due_at is None or now > petition.reexam_request_due_at
+        return petition.reexam_request_due_at is not None and now > petition.reexam_request_due_at
     return False
 
 
@@ -1633,7 +1970,7 @@ def petitions_sweep_deadlines(*, now: datetime | None = None) -> dict[str, int]:
     ones. Idempotent: each petition is re-read under a lock, notifications are deduped."""
     now = now or timezone.now()
     counts = {"warned": 0, "overdue": 0, "closed": 0}
-    warn_until = now + timedelta(days=deadlines.warn_before_days())
+    warn_until = now + timedelta(days=deadlines.warn_before_days(PetitionPolicy.current()))
 
     to_warn = Petition.objects.filter(
         state__in=OPEN_STATES, due_at__gt=now, due_at__lte=warn_until

@@ -1,6 +1,7 @@
 """Pages of petitions: thin views that validate a form, call one service and show the result.
 ApplicationError becomes a message on the page, never a 500."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -12,12 +13,24 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import ApplicationError
-from core.ratelimit import client_ip, rate_hit, with_retry_after
+from core.ratelimit import Limit, client_ip, rate_hit, with_retry_after
 from petitions import exports, forms, selectors, services
 from petitions.models import OFFICER_CHANNELS, OpinionKind, PetitionChannel, PetitionState
 
 TRACK_ATTEMPTS_PER_WINDOW = 30
 TRACK_WINDOW_SECONDS = 600
+# L4: online filings per account (settings.PETITION_FILE_RATE, core.ratelimit syntax).
+DEFAULT_FILE_RATE = "10/h"
+
+
+def filing_limit_hit(request: HttpRequest) -> Limit:
+    """Count one online filing attempt of this account (anonymous: of this client address);
+    page and API share the budget."""
+    user = request.user
+    ident = f"user:{user.pk}" if user.is_authenticated else f"ip:{client_ip(request)}"
+    return rate_hit(
+        "petition-file", ident, getattr(settings, "PETITION_FILE_RATE", DEFAULT_FILE_RATE)
+    )
 
 
 def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -70,6 +83,12 @@ def petition_file(request: HttpRequest) -> HttpResponse:
     """A resident files a petition online."""
     initial = {"name": request.user.display_name, "phone": request.user.phone or ""}
     form = forms.WebPetitionForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST":
+        over = filing_limit_hit(request)
+        if over.limited:
+            form.add_error(None, _("Too many petitions filed; try again later."))
+            response = _render(request, "petitions/file.html", {"form": form})
+            return with_retry_after(response, over)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -100,7 +119,7 @@ def _announce(request: HttpRequest, petition) -> None:
             request,
             _("The same matter is already being handled as %(number)s; your submission joins it.")
             % {"number": petition.merged_into.tracking_number},
-        )
+        )  # merged at filing only into the filer's own petition (services.petition_file)
     elif petition.state == PetitionState.NOT_TAKEN:
         messages.warning(request, petition.decision_note)
     else:
@@ -202,7 +221,12 @@ ACTION_FORMS = {
     "refer_mediation": forms.MediationReferralForm,
     "to_incident": forms.IncidentForm,
     "undo_merge": forms.ReasonForm,
+    "merge_confirm": forms.MergeDecisionForm,
+    "merge_dismiss": forms.MergeDecisionForm,
+    "delivery": forms.DeliveryForm,
 }
+# Shown per possible repeat on the page, not in the generic action list.
+SUGGESTION_ACTIONS = ("merge_confirm", "merge_dismiss")
 
 
 def run_action(action: str, *, actor, petition, data: dict, form=None):
@@ -250,6 +274,7 @@ def run_action(action: str, *, actor, petition, data: dict, form=None):
             legal_basis=data["legal_basis"],
             outcome=data["outcome"],
             unit=data.get("unit", ""),
+            delivery_manner=data.get("delivery_manner", ""),
         )
         service = {
             "reply": services.petition_reply,
@@ -301,6 +326,26 @@ def run_action(action: str, *, actor, petition, data: dict, form=None):
         )
     if action == "undo_merge":
         return services.petition_merge_undo(actor=actor, petition_id=pk, reason=data["reason"])
+    if action in SUGGESTION_ACTIONS:
+        service = (
+            services.petition_merge_confirm
+            if action == "merge_confirm"
+            else services.petition_merge_dismiss
+        )
+        return service(
+            actor=actor,
+            petition_id=pk,
+            suggestion_id=data["suggestion"],
+            note=data.get("note", ""),
+        )
+    if action == "delivery":
+        return services.petition_delivery_record(
+            actor=actor,
+            petition_id=pk,
+            kind=data["kind"],
+            delivered_on=data["delivered_on"],
+            manner=data["manner"],
+        )
     raise Http404
 
 
@@ -323,12 +368,17 @@ ACTION_DONE = {
     "refer_mediation": gettext_lazy("Referred to mediation."),
     "to_incident": gettext_lazy("Incident reported."),
     "undo_merge": gettext_lazy("Merge undone; the submission is now a petition of its own."),
+    "merge_confirm": gettext_lazy("Repeat confirmed."),
+    "merge_dismiss": gettext_lazy("Possible repeat dismissed; the petition goes on as its own."),
+    "delivery": gettext_lazy("Delivery of the written opinion recorded."),
 }
 
 
 def _action_forms(petition, actions: list[str]) -> dict:
     result = {}
     for action in actions:
+        if action in SUGGESTION_ACTIONS:
+            continue
         form_class = ACTION_FORMS[action]
         initial = {}
         if action == "reply":
@@ -360,6 +410,9 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "staff": staff,
         "merges": petition.merges.select_related("duplicate") if staff else [],
         "merge_record": petition.merge_records.select_related("primary").first(),
+        # Officer only (H1): "possible repeat of XF…", with confirm / dismiss.
+        "suggestions": selectors.merge_suggestions_for(petition=petition, viewer=request.user),
+        "can_decide_suggestions": "merge_confirm" in actions,
         "later_petitions": petition.later_petitions.all() if staff else [],
         "now": timezone.now(),
         "mediation_case_url": _mediation_case_url(petition),
@@ -468,7 +521,14 @@ def petition_track(request: HttpRequest) -> HttpResponse:
                 phone_last4=form.cleaned_data["phone_last4"],
                 user=request.user,
             )
-    shown = petition.merged_into if petition and petition.merged_into_id else petition
+    # The petition a submission joined is shown only when it is the same account's (H1).
+    shown = (
+        petition.merged_into
+        if petition
+        and petition.merged_into_id
+        and services.same_account(petition, petition.merged_into)
+        else petition
+    )
     response = _render(
         request,
         "petitions/track.html",
@@ -476,6 +536,7 @@ def petition_track(request: HttpRequest) -> HttpResponse:
             "form": form,
             "petition": petition,
             "shown": shown,
+            "shows_other": shown is not petition,
             "searched": searched,
             "events": shown.events.filter(public=True) if shown else [],
             "petitioner_names": selectors.petitioner_names_masked(petition) if petition else "",

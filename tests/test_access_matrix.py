@@ -337,6 +337,10 @@ def petition_body(w, target) -> dict:
         "state": "closed",
         "owner": w.users["resident2"].pk,
         "region": "350602002001",
+        "suggestion": 1,
+        "kind": "reply",
+        "manner": "post",
+        "delivered_on": "2026-01-01",
     }
 
 
@@ -422,6 +426,9 @@ PETITION_ACTIONS = [
     "refer-mediation",
     "to-incident",
     "undo-merge",
+    "merge-confirm",
+    "merge-dismiss",
+    "delivery",
 ]
 
 INCIDENTS = ("inc_a", "inc_b")

@@ -95,10 +95,11 @@ class TestPetitioners:
         assert pf.ID_A not in stored and pf.ID_A[-4:] not in stored
         assert Petitioner.objects.get(pk=person.pk).id_number == pf.ID_A
         assert person.masked_id_number == "3506**********1235"
-        # The same person and matter again: merged into the open petition by the keyed hash.
+        # The same person and matter again: found by the keyed hash, as a possible repeat of
+        # the open petition for the officer to confirm (a typed ID number never merges, H1).
         second = pf.file_letter(officer, region=region_tree["a1"])
-        second.refresh_from_db()
-        assert second.merged_into_id == first.pk
+        suggestion = second.merge_suggestions.get()
+        assert suggestion.candidate_id == first.pk and suggestion.matched_by == "id_number"
 
     def test_officer_view_in_full_is_audited(self, client, region_tree):
         officer = pf.officer(region=region_tree["district"])

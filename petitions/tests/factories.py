@@ -97,7 +97,9 @@ def file_web(
     )
 
 
-def opinion(outcome: str = "support") -> services.OpinionInput:
+def opinion(outcome: str = "support", *, delivery: str = "in_person") -> services.OpinionInput:
+    """A complete written opinion; by default handed over in person when issued (received
+    that day, so the Art. 35/36 windows run from the issue)."""
     return services.OpinionInput(
         request="请求责令餐馆安装油烟净化设备",
         facts_and_reasons="经现场核查，餐馆油烟直排属实。",
@@ -105,4 +107,5 @@ def opinion(outcome: str = "support") -> services.OpinionInput:
         legal_basis="《中华人民共和国大气污染防治法》第八十一条",
         outcome=outcome,
         unit="芗城区信访局",
+        delivery_manner=delivery,
     )

@@ -217,8 +217,11 @@ def test_review_request_after_30_days_refused(region_tree, district_officer):
         )
 
 
-def test_reexamination_windows_and_hearing_time_not_counted(region_tree, district_officer):
-    petition = _replied(region_tree, district_officer, at(2026, 3, 2, 9))
+def test_reexamination_windows_and_hearing_time_not_counted(
+    region_tree, street_a_officer, district_officer, city_officer
+):
+    # Replied by the street; reviewed by the district above it; re-examined by the city.
+    petition = _replied(region_tree, street_a_officer, at(2026, 3, 2, 9))
     with time_machine.travel(at(2026, 3, 10, 9), tick=False):
         services.petition_review_request(
             actor=district_officer, petition_id=petition.pk, reason="不服"
@@ -237,7 +240,7 @@ def test_reexamination_windows_and_hearing_time_not_counted(region_tree, distric
         )
     assert petition.reexam_due_at == at(2026, 5, 11, 23, 59, 59)  # 9 Apr + 30 = Sat 9 May -> 11
     petition = services.petition_hearing_record(
-        actor=district_officer, petition_id=petition.pk, days=7, note="听证"
+        actor=city_officer, petition_id=petition.pk, days=7, note="听证"
     )
     assert petition.reexam_due_at == at(2026, 5, 18, 23, 59, 59)  # + 7 days: Sat 16 -> Mon 18
     assert petition.due_at == petition.reexam_due_at

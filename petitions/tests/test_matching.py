@@ -1,4 +1,5 @@
 from petitions import matching, personal_data
+from petitions.models import PetitionPolicy
 
 
 def test_similarity_of_the_same_matter_in_other_words():
@@ -23,6 +24,7 @@ def test_evaluate_explains_the_match():
         old_text="小区楼下餐馆油烟扰民",
         same_category=True,
         same_region=False,
+        policy=PetitionPolicy(),  # the defaults, without the database
     )
     assert match is not None and match.petition_id == 7
     codes = [reason["code"] for reason in match.reasons]
@@ -37,6 +39,7 @@ def test_evaluate_needs_a_stronger_text_match_across_categories():
         "new_text": "楼下餐馆油烟扰民严重",
         "old_text": "楼下餐馆噪声扰民",
         "same_region": False,
+        "policy": PetitionPolicy(),
     }
     assert matching.evaluate(same_category=True, **kwargs) is not None
     assert matching.evaluate(same_category=False, **kwargs) is None

@@ -136,9 +136,43 @@ def test_officer_intake_links_the_residents_account_by_mobile(region_tree, distr
 
 
 # --- File once -------------------------------------------------------------------------------
+# H1: only the same signed-in account merges by itself; a match by ID number or phone (and any
+# officer-recorded intake) is a suggestion the officer confirms (`confirm` below).
 
 
-def test_same_person_same_matter_is_merged(region_tree, district_officer):
+def confirm(officer, petition, note: str = "") -> Petition:
+    """The officer confirms the one pending possible repeat of `petition`."""
+    suggestion = petition.merge_suggestions.get(decision="")
+    return services.petition_merge_confirm(
+        actor=officer, petition_id=petition.pk, suggestion_id=suggestion.pk, note=note
+    )
+
+
+def test_same_account_same_matter_is_merged(region_tree, district_officer):
+    resident = f.resident()
+    first = f.file_web(resident, region=region_tree["a1"])
+    services.petition_accept(actor=district_officer, petition_id=first.pk)
+    again = f.file_web(resident, region=region_tree["a1"], matter="楼下餐馆油烟扰民，至今未整改")
+    assert again.state == S.MERGED and again.merged_into == first
+    first.refresh_from_db()
+    assert first.repeat_count == 1
+    assert Petition.objects.exclude(state=S.MERGED).count() == 1  # no second case
+    merge = PetitionMerge.objects.get()
+    assert merge.primary == first and merge.duplicate == again and merge.matched_by == "account"
+    codes = [reason["code"] for reason in merge.reasons]
+    assert codes[:3] == ["same_account", "same_category", "same_region"]
+    assert merge.score >= 0.35
+    assert any("0.35" in text for text in merge.reason_texts)
+    assert first.events.filter(action="duplicate_merged").exists()
+    # The petitioner is told where it stands: their own open petition's number and state.
+    note = Notification.objects.get(user=resident, dedupe_key__endswith="-merged")
+    assert first.tracking_number in note.title
+    assert str(S.ACCEPTED.label) in note.body or "受理" in note.body
+
+
+def test_same_id_number_is_only_a_suggestion_until_the_officer_confirms(
+    region_tree, district_officer
+):
     resident = f.resident()
     first = f.file_web(resident, region=region_tree["a1"])
     services.petition_accept(actor=district_officer, petition_id=first.pk)
@@ -148,21 +182,21 @@ def test_same_person_same_matter_is_merged(region_tree, district_officer):
         matter="楼下餐馆油烟扰民，至今未整改",
         people=[f.person("张三", id_number=f.ID_A, phone="")],
     )
+    assert again.state == S.RECEIVED and again.merged_into is None
+    suggestion = again.merge_suggestions.get()
+    assert suggestion.candidate == first and suggestion.matched_by == "id_number"
+    first.refresh_from_db()
+    assert first.repeat_count == 0 and not PetitionMerge.objects.exists()
+    again = confirm(district_officer, again, note="同一人")
     assert again.state == S.MERGED and again.merged_into == first
     first.refresh_from_db()
     assert first.repeat_count == 1
-    assert Petition.objects.exclude(state=S.MERGED).count() == 1  # no second case
     merge = PetitionMerge.objects.get()
-    assert merge.primary == first and merge.duplicate == again and merge.matched_by == "id_number"
-    codes = [reason["code"] for reason in merge.reasons]
-    assert codes[:3] == ["same_id_number", "same_category", "same_region"]
-    assert merge.score >= 0.35
-    assert any("0.35" in text for text in merge.reason_texts)
-    assert first.events.filter(action="duplicate_merged").exists()
-    # The petitioner is told where it stands: the open petition's number and state.
-    note = Notification.objects.get(user=resident, dedupe_key__endswith="-merged")
-    assert first.tracking_number in note.title
-    assert str(S.ACCEPTED.label) in note.body or "受理" in note.body
+    assert merge.matched_by == "id_number"
+    assert [r["code"] for r in merge.reasons][:1] == ["same_id_number"]
+    suggestion.refresh_from_db()
+    assert suggestion.decision == "confirmed" and suggestion.decided_by == district_officer
+    assert again.events.filter(action="merge_confirmed", public=False).exists()
 
 
 def test_matched_by_phone_when_no_id_number(region_tree, district_officer):
@@ -175,6 +209,8 @@ def test_matched_by_phone_when_no_id_number(region_tree, district_officer):
         matter="餐馆油烟扰民",
         people=[f.person(id_number="")],
     )
+    assert again.state == S.RECEIVED
+    again = confirm(district_officer, again)
     assert again.merged_into == first
     assert again.merge_records.get().matched_by == "phone"
 
@@ -216,7 +252,10 @@ def test_closed_earlier_petition_is_not_merged(region_tree, district_officer):
         assert first.state == S.CLOSED
         again = f.file_letter(district_officer, region=region_tree["a1"])
     assert again.state == S.RECEIVED  # a new case
-    assert again.prior_petition == first
+    first.refresh_from_db()
+    assert again.prior_petition is None and first.raised_again_after_reply is False
+    again = confirm(district_officer, again)
+    assert again.state == S.RECEIVED and again.prior_petition == first
     first.refresh_from_db()
     assert first.raised_again_after_reply is True
 
@@ -225,7 +264,10 @@ def test_undo_a_wrong_merge(region_tree, district_officer):
     with time_machine.travel(at(2026, 3, 2, 9), tick=False):
         first = f.file_letter(district_officer, region=region_tree["a1"])
     with time_machine.travel(at(2026, 3, 5, 9), tick=False):
-        again = f.file_letter(district_officer, region=region_tree["a1"], matter="餐馆油烟")
+        again = confirm(
+            district_officer,
+            f.file_letter(district_officer, region=region_tree["a1"], matter="餐馆油烟"),
+        )
     assert again.state == S.MERGED
     with time_machine.travel(at(2026, 3, 6, 9), tick=False):
         with pytest.raises(PermissionDeniedError):
@@ -252,8 +294,12 @@ def test_raised_again_repeatedly_joins_the_backlog_and_undo_clears_it(
     region_tree, district_officer
 ):
     first = f.file_letter(district_officer, region=region_tree["a1"])
-    f.file_letter(district_officer, region=region_tree["a1"], matter="餐馆油烟扰民")
+    one = f.file_letter(district_officer, region=region_tree["a1"], matter="餐馆油烟扰民")
+    confirm(district_officer, one)
     second = f.file_letter(district_officer, region=region_tree["a1"], matter="油烟扰民餐馆")
+    first.refresh_from_db()
+    assert first.repeat_count == 1 and not first.backlog  # not before the officer confirms
+    confirm(district_officer, second)
     first.refresh_from_db()
     assert first.repeat_count == 2
     assert first.backlog and first.backlog_reason == BacklogReason.REPEATED
@@ -267,6 +313,9 @@ def test_raised_again_after_reply_is_recorded(region_tree, district_officer):
     services.petition_accept(actor=district_officer, petition_id=first.pk)
     services.petition_reply(actor=district_officer, petition_id=first.pk, opinion=f.opinion())
     again = f.file_letter(district_officer, region=region_tree["a1"], matter="餐馆油烟扰民")
+    first.refresh_from_db()
+    assert first.raised_again_after_reply is False
+    again = confirm(district_officer, again)
     assert again.merged_into == first
     first.refresh_from_db()
     assert first.raised_again_after_reply is True
@@ -275,26 +324,33 @@ def test_raised_again_after_reply_is_recorded(region_tree, district_officer):
 # --- After re-examination (Art. 36) ----------------------------------------------------------
 
 
-def _through_reexamination(petition, officer):
-    services.petition_accept(actor=officer, petition_id=petition.pk)
-    services.petition_reply(actor=officer, petition_id=petition.pk, opinion=f.opinion("explain"))
-    services.petition_review_request(actor=officer, petition_id=petition.pk, reason="不服")
-    services.petition_review(actor=officer, petition_id=petition.pk, opinion=f.opinion("explain"))
-    services.petition_reexam_request(actor=officer, petition_id=petition.pk, reason="不服")
+def _through_reexamination(petition, replier, reviewer, reexaminer):
+    """Reply by the street, review by the district above it (Art. 35), re-examination by
+    the city above that (Art. 36)."""
+    services.petition_accept(actor=replier, petition_id=petition.pk)
+    services.petition_reply(actor=replier, petition_id=petition.pk, opinion=f.opinion("explain"))
+    services.petition_review_request(actor=replier, petition_id=petition.pk, reason="不服")
+    services.petition_review(actor=reviewer, petition_id=petition.pk, opinion=f.opinion("explain"))
+    services.petition_reexam_request(actor=reviewer, petition_id=petition.pk, reason="不服")
     return services.petition_reexamine(
-        actor=officer, petition_id=petition.pk, opinion=f.opinion("not_support")
+        actor=reexaminer, petition_id=petition.pk, opinion=f.opinion("not_support")
     )
 
 
-def test_same_facts_after_reexamination_are_refused(region_tree, district_officer):
+def test_same_facts_after_reexamination_are_refused(
+    region_tree, district_officer, street_a_officer, city_officer
+):
     first = f.file_letter(district_officer, region=region_tree["a1"])
-    first = _through_reexamination(first, district_officer)
+    first = _through_reexamination(first, street_a_officer, district_officer, city_officer)
     assert first.state == S.REEXAMINED
     services.petition_close(actor=district_officer, petition_id=first.pk)
     again = f.file_letter(district_officer, region=region_tree["a1"], matter="餐馆油烟扰民")
+    assert again.state == S.RECEIVED  # an identifier match only: the officer decides
+    again = confirm(district_officer, again)
     assert again.state == S.NOT_TAKEN
     assert again.prior_petition == first
-    assert "第三十六条" in again.decision_note and first.tracking_number in again.decision_note
+    # Not the same account: the earlier petition is not named to this filer (H1).
+    assert "第三十六条" in again.decision_note and first.tracking_number not in again.decision_note
     event = again.events.get(action="refused_after_reexamination")
     assert event.public and event.data["earlier"] == first.pk
     # A different matter of the same person is taken as usual.
@@ -308,13 +364,18 @@ def test_same_facts_after_reexamination_are_refused(region_tree, district_office
     assert other.state == S.RECEIVED
 
 
-def test_reexamined_but_not_yet_closed_refuses_too(region_tree, district_officer):
+def test_reexamined_but_not_yet_closed_refuses_too(
+    region_tree, district_officer, street_a_officer, city_officer
+):
     first = _through_reexamination(
-        f.file_letter(district_officer, region=region_tree["a1"]), district_officer
+        f.file_letter(district_officer, region=region_tree["a1"]),
+        street_a_officer,
+        district_officer,
+        city_officer,
     )
     again = f.file_letter(district_officer, region=region_tree["a1"], matter="餐馆油烟扰民")
     assert first.state == S.REEXAMINED
-    assert again.state == S.NOT_TAKEN
+    assert confirm(district_officer, again).state == S.NOT_TAKEN
 
 
 # --- Illegal moves ---------------------------------------------------------------------------
@@ -443,9 +504,14 @@ def test_transfer_to_another_unit_and_its_acceptance(region_tree, district_offic
     assert petition.handling_unit == "东铺头街道办事处"
 
 
-def test_the_whole_path_writes_one_event_per_move(region_tree, district_officer):
+def test_the_whole_path_writes_one_event_per_move(
+    region_tree, district_officer, street_a_officer, city_officer
+):
     petition = _through_reexamination(
-        f.file_letter(district_officer, region=region_tree["a1"]), district_officer
+        f.file_letter(district_officer, region=region_tree["a1"]),
+        street_a_officer,
+        district_officer,
+        city_officer,
     )
     services.petition_close(actor=district_officer, petition_id=petition.pk)
     actions = list(petition.events.values_list("action", flat=True))

@@ -80,15 +80,17 @@ def test_closes_after_the_review_window_and_resolves_backlog(region_tree, distri
     assert closed.actor is None  # the system
 
 
-def test_reexamined_petitions_are_closed_by_the_sweep(region_tree, district_officer):
+def test_reexamined_petitions_are_closed_by_the_sweep(
+    region_tree, district_officer, street_a_officer, city_officer
+):
     petition = f.file_letter(district_officer, region=region_tree["a1"])
     pk = petition.pk
-    services.petition_accept(actor=district_officer, petition_id=pk)
-    services.petition_reply(actor=district_officer, petition_id=pk, opinion=f.opinion())
+    services.petition_accept(actor=street_a_officer, petition_id=pk)
+    services.petition_reply(actor=street_a_officer, petition_id=pk, opinion=f.opinion())
     services.petition_review_request(actor=district_officer, petition_id=pk, reason="不服")
     services.petition_review(actor=district_officer, petition_id=pk, opinion=f.opinion())
     services.petition_reexam_request(actor=district_officer, petition_id=pk, reason="不服")
-    services.petition_reexamine(actor=district_officer, petition_id=pk, opinion=f.opinion())
+    services.petition_reexamine(actor=city_officer, petition_id=pk, opinion=f.opinion())
     assert tasks.sweep_deadlines()["closed"] == 1
     petition.refresh_from_db()
     assert petition.state == S.CLOSED

@@ -224,18 +224,34 @@ def test_track_page_without_login(client, region_tree, district_officer):
 
 
 def test_track_shows_the_petition_a_submission_joined(client, region_tree, district_officer):
-    first = f.file_letter(district_officer, region=region_tree["a1"])
-    again = f.file_letter(district_officer, region=region_tree["a1"], matter="餐馆油烟扰民")
-    response = client.post(
-        reverse("petitions:track"),
-        {"tracking_number": again.tracking_number, "phone_last4": "0001"},
-    )
+    # The same account's own earlier petition: shown (H1: only then).
+    resident = f.resident()
+    first = f.file_web(resident, region=region_tree["a1"])
+    again = f.file_web(resident, region=region_tree["a1"], matter="餐馆油烟扰民")
+    assert again.merged_into == first
+    login(client, resident)
+    response = client.post(reverse("petitions:track"), {"tracking_number": again.tracking_number})
     assert "track-merged" in response.text and first.tracking_number in response.text
+
+
+def _confirm_on_the_page(client, officer, petition):
+    login(client, officer)
+    suggestion = petition.merge_suggestions.get()
+    page = client.get(reverse("petitions:detail", args=[petition.pk]))
+    assert 'data-testid="merge-suggestions"' in page.text
+    assert suggestion.candidate.tracking_number in page.text  # "possible repeat of XF…"
+    client.post(
+        reverse("petitions:action", args=[petition.pk, "merge_confirm"]),
+        {"merge_confirm-suggestion": suggestion.pk},
+    )
+    petition.refresh_from_db()
+    return petition
 
 
 def test_merge_explanation_and_undo_on_the_page(client, region_tree, district_officer):
     f.file_letter(district_officer, region=region_tree["a1"])
     again = f.file_letter(district_officer, region=region_tree["a1"], matter="餐馆油烟扰民")
+    assert _confirm_on_the_page(client, district_officer, again).state == S.MERGED
     login(client, district_officer)
     page = client.get(reverse("petitions:detail", args=[again.pk]))
     assert 'data-testid="merge-explanation"' in page.text
