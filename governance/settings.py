@@ -503,13 +503,17 @@ SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
 # per account (on top of django-axes' lockout of one account from one address).
 LOGIN_FAILURES_PER_IP = os.environ.get("LOGIN_FAILURES_PER_IP", "30/15m")
 LOGIN_FAILURES_PER_USERNAME = os.environ.get("LOGIN_FAILURES_PER_USERNAME", "20/h")
-# Anonymous public reports per client address and hour; tracking look-ups (page) per client
-# address and 10 minutes; the API's tracking throttle (DRF rate).
+# Anonymous public reports per client address and hour; tracking look-ups per client address
+# and 10 minutes (the page and the API together); failed look-ups per tracking number before it
+# is locked, and for how long; "resend my code" per number and per client (incidents.tracking).
 INCIDENT_PUBLIC_REPORTS_PER_HOUR = int(os.environ.get("INCIDENT_PUBLIC_REPORTS_PER_HOUR", "5"))
 INCIDENT_TRACK_TRIES_PER_10_MINUTES = int(
     os.environ.get("INCIDENT_TRACK_TRIES_PER_10_MINUTES", "20")
 )
-INCIDENT_TRACK_API_RATE = os.environ.get("INCIDENT_TRACK_API_RATE", "20/min")
+INCIDENT_TRACK_FAILURES_PER_NUMBER = int(os.environ.get("INCIDENT_TRACK_FAILURES_PER_NUMBER", "5"))
+INCIDENT_TRACK_LOCK_MINUTES = int(os.environ.get("INCIDENT_TRACK_LOCK_MINUTES", "60"))
+INCIDENT_CODE_RESENDS_PER_NUMBER = os.environ.get("INCIDENT_CODE_RESENDS_PER_NUMBER", "3/h")
+INCIDENT_CODE_RESENDS_PER_CLIENT = os.environ.get("INCIDENT_CODE_RESENDS_PER_CLIENT", "10/h")
 if TESTING:
     # The suite signs in (and fails to) many times from 127.0.0.1 with one cache per process;
     # the tests of the limits set their own (tests/test_hardening.py).

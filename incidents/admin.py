@@ -7,7 +7,16 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 from core.calendar import LIMIT_PATTERN
-from incidents.models import Category, Incident, IncidentEvent, IncidentPhoto, PatrolLog
+from incidents.models import (
+    Category,
+    Incident,
+    IncidentEvent,
+    IncidentPhoto,
+    IncidentPolicy,
+    PatrolLog,
+)
+
+LIMIT_HELP = _("Use a number and a unit: m, h, d, wh (working hours) or wd (working days).")
 
 
 class CategoryForm(forms.ModelForm):
@@ -36,10 +45,7 @@ class CategoryForm(forms.ModelForm):
             value = (cleaned.get(field) or "").strip()
             cleaned[field] = value
             if value and not LIMIT_PATTERN.match(value):
-                self.add_error(
-                    field,
-                    _("Use a number and a unit: m, h, d, wh (working hours) or wd (working days)."),
-                )
+                self.add_error(field, LIMIT_HELP)
         if cleaned.get("publish_open311") and (
             cleaned.get("is_dispute") or cleaned.get("internal_only")
         ):
@@ -89,6 +95,32 @@ class CategoryAdmin(admin.ModelAdmin):
     ]
     search_fields = ["code", "name", "name_en", "department"]
     ordering = ["code"]
+
+
+class IncidentPolicyForm(forms.ModelForm):
+    class Meta:
+        model = IncidentPolicy
+        fields = list(IncidentPolicy.LIMIT_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in IncidentPolicy.LIMIT_FIELDS:
+            value = (cleaned.get(field) or "").strip()
+            cleaned[field] = value
+            if not LIMIT_PATTERN.match(value):
+                self.add_error(field, LIMIT_HELP)
+        return cleaned
+
+
+@admin.register(IncidentPolicy)
+class IncidentPolicyAdmin(admin.ModelAdmin):
+    """One row (IncidentPolicy.current()): local practice of the loop's time limits."""
+
+    form = IncidentPolicyForm
+    list_display = list(IncidentPolicy.LIMIT_FIELDS)
+
+    def has_add_permission(self, request):
+        return not IncidentPolicy.objects.exists()
 
 
 class IncidentEventInline(admin.TabularInline):

@@ -11,6 +11,11 @@ urlpatterns = [
     path(
         "incidents/track/rate", apis.IncidentTrackRateApi.as_view(), name="api-incident-track-rate"
     ),
+    path(
+        "incidents/track/resend-code",
+        apis.IncidentTrackResendApi.as_view(),
+        name="api-incident-track-resend",
+    ),
     path("incidents/my-tasks", apis.MyTasksApi.as_view(), name="api-incident-my-tasks"),
     path("incidents/queue", apis.DispatchQueueApi.as_view(), name="api-incident-queue"),
     path("incidents/overdue", apis.OverdueBoardApi.as_view(), name="api-incident-overdue"),

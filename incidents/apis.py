@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -21,20 +20,18 @@ from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import RoleCode, User
 from core.exceptions import NotFoundError, PermissionDeniedError
-from core.ratelimit import client_ip
 from grids.models import Region
-from incidents import category_cache, routing, selectors, services
+from incidents import category_cache, routing, selectors, services, tracking
 from incidents import patrols as patrol_helpers
 from incidents.filters import IncidentFilter
 from incidents.models import Category, Channel, HandlingLevel, Incident
@@ -86,6 +83,7 @@ def _detail(request: Request, incident: Incident) -> Response:
     incident = selectors.incident_get_for_user(user=user, incident_id=incident.pk)
     context = _context(
         request,
+        staff=selectors.sees_as_staff(user, incident),
         timeline=selectors.incident_timeline_for(user, incident),
         actions=selectors.incident_actions_for(user, incident),
     )
@@ -98,20 +96,6 @@ class PhotosField(serializers.ListField):
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", MAX_PHOTOS)
         super().__init__(**kwargs)
-
-
-class TrackThrottle(SimpleRateThrottle):
-    """Anonymous tracking and rating: a few tries a minute per address (no enumeration)."""
-
-    scope = "incident_track"
-
-    def get_rate(self) -> str:
-        return getattr(settings, "INCIDENT_TRACK_API_RATE", "20/min")
-
-    def get_cache_key(self, request: Request, view: APIView) -> str:
-        # The same client address as the pages' limits (CLIENT_IP_META), not DRF's reading of
-        # X-Forwarded-For, which a client can set to anything.
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
 
 
 # --- categories -------------------------------------------------------------------------------
@@ -600,44 +584,56 @@ MOVE_APIS: dict[str, type[APIView]] = {segment: _move_api(segment) for segment i
 # --- public tracking --------------------------------------------------------------------------
 
 
+def _track_attempt(request: Request) -> None:
+    """One tracking attempt from this client, on the tracking page's budget (the same cache
+    keys: incidents.tracking); 429 with Retry-After past it."""
+    over = tracking.client_attempt(request)
+    if over.limited:
+        raise exceptions.Throttled(wait=over.retry_after)
+
+
+class IncidentTrackInput(serializers.Serializer):
+    no = serializers.CharField(max_length=16, help_text="The tracking number (GG…).")
+    code = serializers.CharField(
+        max_length=16, help_text="The access code (查询码) given with the tracking number."
+    )
+
+
 class IncidentTrackApi(APIView):
-    """Anyone with the tracking number and the last 4 digits of the reporter's phone reads the
-    public view (throttled; the same 404 whatever was wrong)."""
+    """POST the tracking number and its access code (JSON body: nothing secret in the URL) to
+    read the public view. Limited per client address (shared with the tracking page) and per
+    number (after too many failures it is locked); a wrong number, a wrong code and a locked
+    number get the same 404."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [TrackThrottle]
+    throttle_classes: list = []
 
-    class QuerySerializer(serializers.Serializer):
-        no = serializers.CharField(max_length=16)
-        phone_last4 = serializers.RegexField(r"^\d{4}$")
+    InputSerializer = IncidentTrackInput
 
     @extend_schema(
         tags=TAGS,
-        parameters=[
-            OpenApiParameter("no", OpenApiTypes.STR, required=True),
-            OpenApiParameter("phone_last4", OpenApiTypes.STR, required=True),
-        ],
+        request=InputSerializer,
         responses={200: TrackSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
     )
-    def get(self, request: Request) -> Response:
-        query = self.QuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        track = selectors.incident_track(
-            query.validated_data["no"], query.validated_data["phone_last4"]
-        )
-        return Response(TrackSerializer(track).data)
+    def post(self, request: Request) -> Response:
+        _track_attempt(request)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        incident = tracking.incident_unlock(data["no"], data["code"])
+        return Response(TrackSerializer(selectors.incident_track_for(incident)).data)
 
 
-class IncidentTrackRateInput(IncidentRateInput):
-    no = serializers.CharField(max_length=16)
-    phone_last4 = serializers.RegexField(r"^\d{4}$")
+class IncidentTrackRateInput(IncidentRateInput, IncidentTrackInput):
+    pass
 
 
 class IncidentTrackRateApi(APIView):
-    """The reporter rates anonymously with the tracking number and the phone's last 4 digits."""
+    """The reporter rates with the tracking number and the access code (anonymously, or signed
+    in: the rating event records the user; staff may not rate a case they can see)."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [TrackThrottle]
+    throttle_classes: list = []
 
     InputSerializer = IncidentTrackRateInput
 
@@ -647,18 +643,57 @@ class IncidentTrackRateApi(APIView):
         responses={200: TrackSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
+        _track_attempt(request)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        incident = tracking.incident_unlock(data["no"], data["code"])
         services.incident_rate(
-            actor=None,
+            actor=request.user if request.user.is_authenticated else None,
             rating=data["rating"],
             comment=data.get("comment", ""),
-            tracking_number=data["no"],
-            phone_last4=data["phone_last4"],
+            tracking_number=incident.tracking_number,
+            access_code=data["code"],
         )
-        track = selectors.incident_track(data["no"], data["phone_last4"])
+        track = selectors.incident_track(incident.tracking_number, data["code"])
         return Response(TrackSerializer(track).data)
+
+
+class IncidentTrackResendInput(serializers.Serializer):
+    no = serializers.CharField(max_length=16, help_text="The tracking number (GG…).")
+    phone = serializers.RegexField(
+        r"^\+?[0-9][0-9\- ]{4,19}$", help_text="The full mobile number the report was made with."
+    )
+
+
+class IncidentTrackResendApi(APIView):
+    """ "Resend my code": when the phone is the reporter's, a new access code goes to it by SMS
+    (the old one stops working). The answer is the same 202 whether or not it matched; limited
+    per client address (429) and per number (silently)."""
+
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    InputSerializer = IncidentTrackResendInput
+
+    @extend_schema(
+        tags=TAGS,
+        request=InputSerializer,
+        responses={
+            202: inline_serializer("TrackResendAnswer", {"detail": serializers.CharField()}),
+            400: ErrorSerializer,
+            429: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        over = tracking.resend_client_attempt(request)
+        if over.limited:
+            raise exceptions.Throttled(wait=over.retry_after)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        tracking.access_code_resend(data["no"], data["phone"])
+        return Response({"detail": str(tracking.RESEND_ANSWER)}, status=status.HTTP_202_ACCEPTED)
 
 
 # --- work lists -------------------------------------------------------------------------------

@@ -309,13 +309,38 @@ class TrackForm(PortalForm):
         label=_("Tracking number"),
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
     )
-    phone_last4 = forms.RegexField(
-        regex=r"^\d{4}$",
-        label=_("Last 4 digits of your mobile number"),
-        error_messages={"invalid": _("Enter the last 4 digits.")},
+    code = forms.CharField(
+        max_length=16,
+        label=_("Access code (查询码)"),
+        help_text=_("Shown after your report and sent to you by text message."),
         widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "maxlength": "4", "autocomplete": "off"}
+            attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
         ),
+    )
+
+    def clean_no(self) -> str:
+        return self.cleaned_data["no"].strip().upper()
+
+    def clean_code(self) -> str:
+        from incidents.tracking import access_code_normalize
+
+        return access_code_normalize(self.cleaned_data["code"])
+
+
+class ResendCodeForm(PortalForm):
+    """ "Resend my code": the tracking number and the full phone number the report was made
+    with."""
+
+    no = forms.CharField(
+        max_length=16,
+        label=_("Tracking number"),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
+    )
+    phone = forms.RegexField(
+        regex=r"^\+?[0-9][0-9\- ]{4,19}$",
+        label=_("The mobile number you reported with"),
+        error_messages={"invalid": _("Enter a valid phone number.")},
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
 
     def clean_no(self) -> str:

@@ -137,6 +137,8 @@ class Action(models.TextChoices):
     DEADLINE_WARNING = "deadline_warning", _("deadline warning")
     # Not a move: a reporting partner's own deadline recorded at report (an internal row).
     PARTNER_DEADLINE = "partner_deadline", _("partner's deadline")
+    # Not a move: a new tracking access code sent to the reporter's phone (an internal row).
+    ACCESS_CODE_SENT = "access_code_sent", _("new access code sent")
 
 
 S = IncidentState
@@ -264,8 +266,15 @@ class Incident(TimeStampedModel):
     reporter_name = models.CharField(_("reporter's name"), max_length=64, blank=True)
     reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
-    # The caller's own id (12345 ticket, Open311 request ...): the same one never files twice.
+    # The caller's own id (12345 ticket, Open311 request ...): the same caller never files the
+    # same one twice. The key is (caller, channel, external_id): `external_caller` is "u<user
+    # id>" for a signed-in caller, "" for a partner or the system (a partner's code prefixes its
+    # external_id: "<partner code>:<ticket id>").
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
+    external_caller = models.CharField(_("external id's caller"), max_length=32, blank=True)
+    # The tracking access code (查询码), salted and hashed (incidents.tracking): the code itself
+    # is only shown once (done page, API answer) and sent by SMS.
+    access_code_hash = models.CharField(_("access code (hashed)"), max_length=128, blank=True)
 
     state = models.CharField(
         _("state"),
@@ -408,9 +417,9 @@ class Incident(TimeStampedModel):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["channel", "external_id"],
+                fields=["external_caller", "channel", "external_id"],
                 condition=~models.Q(external_id=""),
-                name="incident_unique_external_id",
+                name="incident_unique_caller_external_id",
             ),
             models.CheckConstraint(
                 condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
@@ -424,6 +433,52 @@ class Incident(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.state not in FINAL_STATES
+
+
+class IncidentPolicy(models.Model):
+    """Local practice of the incident loop, edited by admins (one row; `current()`): the
+    fallback stage limits of a category without its own, the urgent verify and dispatch limits
+    (RULES: urgent cases are filed and dispatched within 10 minutes) and the on-site check
+    limits (Taiyuan: 1 h in towns, 2 h in villages). Limits are written like the categories':
+    a number and m, h, d, wh (working hours) or wd (working days)."""
+
+    verify_within = models.CharField(_("verify within (default)"), max_length=8, default="1h")
+    dispatch_within = models.CharField(_("dispatch within (default)"), max_length=8, default="30m")
+    resolve_within = models.CharField(_("resolve within (default)"), max_length=8, default="5wd")
+    urgent_verify_within = models.CharField(
+        _("verify an urgent case within"), max_length=8, default="10m"
+    )
+    urgent_dispatch_within = models.CharField(
+        _("dispatch an urgent case within"), max_length=8, default="10m"
+    )
+    check_within_urban = models.CharField(
+        _("on-site check within (community)"), max_length=8, default="1h"
+    )
+    check_within_rural = models.CharField(
+        _("on-site check within (villagers' committee)"), max_length=8, default="2h"
+    )
+
+    LIMIT_FIELDS = (
+        "verify_within",
+        "dispatch_within",
+        "resolve_within",
+        "urgent_verify_within",
+        "urgent_dispatch_within",
+        "check_within_urban",
+        "check_within_rural",
+    )
+
+    class Meta:
+        verbose_name = _("incident policy")
+        verbose_name_plural = _("incident policy")
+
+    def __str__(self) -> str:
+        return str(_("incident policy"))
+
+    @classmethod
+    def current(cls) -> "IncidentPolicy":
+        policy = cls.objects.order_by("pk").first()
+        return policy if policy is not None else cls()
 
 
 class IncidentEvent(TimelineEvent):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import RoleCode, User
@@ -142,6 +143,11 @@ def ready(action: str, incident: Incident) -> str | None:
         return _("No extension has been requested.")
     if action == A.PARK and incident.parked:
         return _("The incident is already parked.")
+    if action == A.PARK and (
+        incident.resolve_due_at is None or incident.resolve_due_at > timezone.now()
+    ):
+        # 挂账 (RULES): unsolved past the handling deadline, with a written explanation.
+        return _("Only an incident still unsolved past its handling deadline may be parked.")
     if action == A.UNPARK and not incident.parked:
         return _("The incident is not parked.")
     if action in (A.CHECK, A.REWORK) and not incident.check_required:

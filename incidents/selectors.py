@@ -9,7 +9,6 @@ tracking page goes through incident_track).
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -85,15 +84,18 @@ USER_ACTIONS = [
 ]
 
 
-def _visibility_q(user: User | None) -> Q | None:
-    """None: everything. Otherwise the condition on Incident rows."""
+def _visibility_q(user: User | None, *, as_reporter: bool = True) -> Q | None:
+    """None: everything. Otherwise the condition on Incident rows (`as_reporter=False`: not
+    counting what the user reported, i.e. what they see through their work)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.is_portal_admin:
         return None
     scope = user_scope(user)
     roles = user.role_codes
-    q = Q(reporter=user) | Q(assignee=user) | Q(verifier=user) | Q(checker=user)
+    q = Q(assignee=user) | Q(verifier=user) | Q(checker=user)
+    if as_reporter:
+        q |= Q(reporter=user)
     if roles & REGIONAL_READERS and scope.prefix:
         q |= Q(region_code__startswith=scope.prefix)
     if RoleCode.GRID_WORKER in roles and scope.cell_ids:
@@ -165,10 +167,23 @@ def incident_actions_for(user: User | None, incident: Incident) -> list[str]:
     return names
 
 
-def incident_timeline_for(user: User | None, incident: Incident) -> QuerySet[IncidentEvent]:
-    """The timeline as `user` may see it: everything for staff, public events for the rest."""
-    qs = incident.events.select_related("actor").prefetch_related("photos")
+def sees_as_staff(user: User | None, incident: Incident) -> bool:
+    """Whether `user` gets the staff view of the incident (internal rows, staff names, photos
+    of internal events): staff who see it through their work. A staff member who only
+    reported it (outside their region, say) gets the resident view (security review I3)."""
     if not is_staff_viewer(user):
+        return False
+    if user.is_portal_admin or incident.reporter_id != user.pk:
+        return True
+    q = _visibility_q(user, as_reporter=False)
+    return q is None or Incident.objects.filter(q, pk=incident.pk).exists()
+
+
+def incident_timeline_for(user: User | None, incident: Incident) -> QuerySet[IncidentEvent]:
+    """The timeline as `user` may see it: everything for staff who work it, public events for
+    the rest (sees_as_staff)."""
+    qs = incident.events.select_related("actor").prefetch_related("photos")
+    if not sees_as_staff(user, incident):
         qs = qs.filter(public=True)
     return qs
 
@@ -551,8 +566,6 @@ def workload_per_worker(
 
 # --- public tracking --------------------------------------------------------------------------
 
-_DUMMY_LAST4 = "\x00\x00\x00\x00"
-
 
 @dataclass
 class PublicEvent:
@@ -566,7 +579,7 @@ class PublicEvent:
 
 @dataclass
 class PublicTrack:
-    """What anybody holding the tracking number and the phone's last 4 digits may read."""
+    """What anybody holding the tracking number and its access code (查询码) may read."""
 
     tracking_number: str
     category: str
@@ -581,7 +594,8 @@ class PublicTrack:
     events: list[PublicEvent] = field(default_factory=list)
 
 
-def _reporter_phone(incident: Incident) -> str:
+def reporter_phone_of(incident: Incident) -> str:
+    """The reporter's phone: given with the report, else the signed-in reporter's own."""
     if incident.reporter_phone:
         return incident.reporter_phone
     if incident.reporter_id and incident.reporter.phone:
@@ -589,31 +603,48 @@ def _reporter_phone(incident: Incident) -> str:
     return ""
 
 
-def incident_for_tracking(tracking_number: str, phone_last4: str) -> Incident:
-    """The incident when the number and the last 4 digits match; NotFoundError otherwise, with
-    the same message and the same work whether the number exists or not."""
-    number = (tracking_number or "").strip().upper()
-    last4 = (phone_last4 or "").strip()
-    incident = (
+def _tracking_not_found() -> NotFoundError:
+    return NotFoundError(_("No incident matches this tracking number and access code."))
+
+
+def _tracked_incident(tracking_number: str) -> Incident | None:
+    number = (tracking_number or "").strip().upper()[:16]
+    if not number:
+        return None
+    return (
         Incident.objects.select_related("category", "reporter")
         .filter(tracking_number=number)
         .first()
-        if number
-        else None
     )
-    expected = _reporter_phone(incident)[-4:] if incident is not None else ""
-    matches = hmac.compare_digest(
-        (expected or _DUMMY_LAST4).encode(), (last4 if len(last4) == 4 else "").encode()
-    )
-    if incident is None or not expected or not matches:
-        raise NotFoundError(_("No incident matches this tracking number and phone number."))
+
+
+def incident_for_tracking(tracking_number: str, access_code: str) -> Incident:
+    """The incident when the number and its access code (查询码) match; NotFoundError
+    otherwise, with the same message and the same work whether the number exists or not. The
+    callers count failures (incidents.tracking: per client and per number)."""
+    from incidents.tracking import access_code_matches
+
+    incident = _tracked_incident(tracking_number)
+    stored = incident.access_code_hash if incident is not None else ""
+    if not access_code_matches(stored, access_code) or incident is None:
+        raise _tracking_not_found()
     return incident
 
 
-def incident_track(tracking_number: str, phone_last4: str) -> PublicTrack:
-    """The public view of one incident for the tracking page (no personal data, public events
-    only, internal-only categories shown generically)."""
-    incident = incident_for_tracking(tracking_number, phone_last4)
+def incident_for_tracked(tracking_number: str, proof: str) -> Incident:
+    """The incident a browser already unlocked (the session's proof, see
+    incidents.tracking.tracking_proof); NotFoundError once its code was replaced."""
+    from incidents.tracking import tracking_proof_matches
+
+    incident = _tracked_incident(tracking_number)
+    if incident is None or not tracking_proof_matches(incident.access_code_hash, proof):
+        raise _tracking_not_found()
+    return incident
+
+
+def incident_track_for(incident: Incident) -> PublicTrack:
+    """The public view of one unlocked incident for the tracking page and API (no personal
+    data, public events only, internal-only categories shown generically)."""
     category: Category = incident.category
     events = [
         PublicEvent(
@@ -643,6 +674,11 @@ def incident_track(tracking_number: str, phone_last4: str) -> PublicTrack:
     )
 
 
+def incident_track(tracking_number: str, access_code: str) -> PublicTrack:
+    """incident_track_for the incident the number and access code unlock (NotFoundError)."""
+    return incident_track_for(incident_for_tracking(tracking_number, access_code))
+
+
 _RESULT_STATES = {S.FEEDBACK_SENT, S.RATED, S.CLOSED, S.REOPENED}
 
 
@@ -662,16 +698,20 @@ def photo_get_for_user(*, user: User | None, photo_id: int) -> IncidentPhoto:
     if (
         photo is None
         or not incident_is_visible(user, photo.incident)
-        or (photo.event is not None and not photo.event.public and not is_staff_viewer(user))
+        or (
+            photo.event is not None
+            and not photo.event.public
+            and not sees_as_staff(user, photo.incident)
+        )
     ):
         raise NotFoundError(_("Photo not found."))
     return photo
 
 
 def photo_get_for_tracker(*, photo_id: int, tracked: dict[str, str]) -> IncidentPhoto:
-    """A photo for an anonymous tracker: its incident is one whose number and phone digits
-    this browser proved (`tracked`: number → last 4 digits, kept in the session by the
-    tracking page), on a public event, and the category is not internal-only."""
+    """A photo for an anonymous tracker: its incident is one whose number and access code this
+    browser proved (`tracked`: number → proof, kept in the session by the tracking page), on a
+    public event, and the category is not internal-only."""
     photo = (
         IncidentPhoto.objects.select_related("incident", "incident__category", "event")
         .filter(pk=photo_id)
@@ -680,14 +720,17 @@ def photo_get_for_tracker(*, photo_id: int, tracked: dict[str, str]) -> Incident
     if photo is None:
         raise NotFoundError(_("Photo not found."))
     incident = photo.incident
-    last4 = tracked.get(incident.tracking_number)
+    proof = tracked.get(incident.tracking_number)
     if (
-        not last4
+        not proof
         or incident.category.internal_only
         or (photo.event is not None and not photo.event.public)
     ):
         raise NotFoundError(_("Photo not found."))
-    incident_for_tracking(incident.tracking_number, last4)  # NotFoundError on a mismatch
+    from incidents.tracking import tracking_proof_matches
+
+    if not tracking_proof_matches(incident.access_code_hash, proof):
+        raise NotFoundError(_("Photo not found."))
     return photo
 
 

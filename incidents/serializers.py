@@ -33,12 +33,22 @@ class IncidentCreatedSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     url = serializers.SerializerMethodField(help_text="The API detail: GET it for the rest.")
     web_url = serializers.SerializerMethodField(help_text="The incident's page in the portal.")
+    access_code = serializers.SerializerMethodField(
+        help_text=(
+            "The tracking access code (查询码), given only in this answer (empty when a repeated "
+            "external_id returns the incident already filed). With the tracking number it "
+            "unlocks POST /api/v1/incidents/track."
+        )
+    )
 
     def get_url(self, incident: Incident) -> str:
         return reverse("api-incident-detail", args=[incident.pk])
 
     def get_web_url(self, incident: Incident) -> str:
         return reverse("incidents:detail", args=[incident.pk])
+
+    def get_access_code(self, incident: Incident) -> str:
+        return str(getattr(incident, "access_code", ""))
 
 
 _CREATED_AT = serializers.DateTimeField()
@@ -56,6 +66,7 @@ def incident_created_data(incident: Incident) -> dict:
         "created_at": _CREATED_AT.to_representation(incident.created_at),
         "url": reverse("api-incident-detail", args=[incident.pk]),
         "web_url": reverse("incidents:detail", args=[incident.pk]),
+        "access_code": str(getattr(incident, "access_code", "")),
     }
 
 

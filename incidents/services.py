@@ -40,7 +40,7 @@ from core.models import Notification
 from core.services import sms_queue
 from grids.models import Region
 from incidents import patrols as patrol_helpers
-from incidents import policies, routing
+from incidents import policies, routing, tracking
 from incidents.models import (
     ACTIONS,
     Action,
@@ -49,6 +49,7 @@ from incidents.models import (
     HandlingLevel,
     Incident,
     IncidentEvent,
+    IncidentPolicy,
     IncidentState,
     PatrolLog,
 )
@@ -63,12 +64,19 @@ A = Action
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
 TRACKING_PREFIX = "GG"
 TRACKING_RANDOM_LENGTH = 8  # 31^8 ≈ 8.5e11 numbers: not guessable in sequence
-DEFAULT_LIMITS = {"verify_within": "1h", "dispatch_within": "30m", "resolve_within": "5wd"}
 MAX_TEXT = 2000
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9\- ]{4,19}$")
 # Channels on which staff file for somebody else (a caller, a petitioner): the user typing it in
 # is not the reporter; the person is known by name and phone (SMS feedback, rating by number).
 CALL_CHANNELS = {Channel.HOTLINE_12345, Channel.DIVERSION_110, Channel.PETITION}
+# Channels whose external_id belongs to a partner (integrations: "<partner code>:<ticket id>"):
+# a signed-in user may not send one there (security review L1).
+PARTNER_CHANNELS = {Channel.HOTLINE_12345, Channel.DIVERSION_110}
+# Urgent cases: verified and dispatched within the policy's urgent limits (RULES: 10 minutes).
+URGENT_LIMITS = {
+    "verify_within": "urgent_verify_within",
+    "dispatch_within": "urgent_dispatch_within",
+}
 # States whose deadline the sweep may escalate (one level up) once it passes.
 ESCALATABLE_STATES = {S.VERIFYING, S.VERIFIED, S.DISPATCHED, S.ACCEPTED, S.RESOLVED}
 
@@ -86,16 +94,40 @@ def _now() -> datetime:
     return timezone.now()
 
 
-def _limit(category: Category, attribute: str) -> str:
-    return getattr(category, attribute) or DEFAULT_LIMITS[attribute]
+class _Policy:
+    """IncidentPolicy.current(), read at most once per service call and only when needed (most
+    categories carry their own limits)."""
+
+    def __init__(self) -> None:
+        self._policy: IncidentPolicy | None = None
+
+    def __call__(self) -> IncidentPolicy:
+        if self._policy is None:
+            self._policy = IncidentPolicy.current()
+        return self._policy
 
 
-def check_limit_for(incident: Incident) -> str:
-    """On-site check within 1 h in towns, 2 h in villages (Taiyuan practice; settings)."""
+def stage_due(
+    incident: Incident, attribute: str, start: datetime, policy: _Policy | None = None
+) -> datetime:
+    """The deadline of a stage (`verify_within`, `dispatch_within`, `resolve_within`) from
+    `start`: the category's limit, else the policy's default. An urgent incident (an urgent
+    category, or a partner's urgent flag) is verified and dispatched by the earlier of that and
+    the policy's urgent limit (RULES: urgent cases within 10 minutes)."""
+    policy = policy or _Policy()
+    limit = getattr(incident.category, attribute) or getattr(policy(), attribute)
+    due = add_limit(start, limit)
+    if incident.urgent and attribute in URGENT_LIMITS:
+        due = min(due, add_limit(start, getattr(policy(), URGENT_LIMITS[attribute])))
+    return due
+
+
+def check_limit_for(incident: Incident, policy: IncidentPolicy | None = None) -> str:
+    """On-site check within 1 h in towns, 2 h in villages (Taiyuan practice; IncidentPolicy):
+    a villagers' committee has village digits 200–399."""
+    policy = policy or IncidentPolicy.current()
     rural = bool(incident.region_code) and incident.region_code[9:12] >= "200"
-    if rural:
-        return getattr(settings, "INCIDENT_CHECK_WITHIN_RURAL", "2h")
-    return getattr(settings, "INCIDENT_CHECK_WITHIN_URBAN", "1h")
+    return policy.check_within_rural if rural else policy.check_within_urban
 
 
 def warn_time(start: datetime, due: datetime) -> datetime:
@@ -133,7 +165,7 @@ def resolve_due_for(incident: Incident, *, now: datetime) -> datetime:
     partner_due = incident.external_due_at
     if partner_due is not None and not incident.extension_count and partner_due > now:
         return partner_due
-    return add_limit(now, _limit(incident.category, "resolve_within"))
+    return stage_due(incident, "resolve_within", now)
 
 
 def _set_due(incident: Incident, due: datetime | None, *, start: datetime) -> None:
@@ -507,8 +539,10 @@ def _create_incident(
 ) -> Incident:
     """INSERT the incident (with `task_enqueued_at` already set: its task is enqueued on commit
     by the caller) and its report event. Runs inside the caller's transaction; a taken tracking
-    number raises IntegrityError (see _created_with_fresh_number)."""
+    number raises IntegrityError (see _created_with_fresh_number). The new incident carries its
+    access code in clear in `incident.access_code` (this object only; the row keeps a hash)."""
     now = _now()
+    access_code = tracking.access_code_new()
     incident = Incident(
         tracking_number=tracking_number,
         category=clean.category,
@@ -521,6 +555,8 @@ def _create_incident(
         reporter_phone=clean.reporter_phone,
         channel=clean.channel,
         external_id=external_id,
+        external_caller=_external_caller(actor) if external_id else "",
+        access_code_hash=tracking.access_code_hash(access_code),
         # Known at once (the task locates again and picks the verifier): the region's staff
         # see a new report in their queue straight away.
         grid_cell_id=clean.location.cell_id,
@@ -533,6 +569,7 @@ def _create_incident(
         task_enqueued_at=now,
     )
     incident.save(force_insert=True)
+    incident.access_code = access_code
     event = _event(incident, actor=actor, action=A.REPORT, from_state="")
     save_photos(incident=incident, event=event, photos=clean.photos, saved=saved)
     if resolve_by is not None:
@@ -552,13 +589,29 @@ def _create_incident(
     return incident
 
 
+def _external_caller(actor: User | None) -> str:
+    """Who owns an external_id: "u<id>" for a signed-in user, "" for a partner or the system
+    (a partner's code prefixes its external_id)."""
+    return f"u{actor.pk}" if actor is not None else ""
+
+
+def _existing_for_caller(actor: User | None, channel: str, external_id: str) -> Incident | None:
+    return Incident.objects.filter(
+        external_caller=_external_caller(actor), channel=channel, external_id=external_id
+    ).first()
+
+
 def _created_with_fresh_number(
-    create: Callable[[str, list[str]], Incident], *, channel: str, external_id: str
+    create: Callable[[str, list[str]], Incident],
+    *,
+    channel: str,
+    external_id: str,
+    actor: User | None = None,
 ) -> Incident:
     """Run `create(tracking_number, saved_files)` in one transaction with a fresh random
     number. No pre-check and no savepoint around the INSERT: the unique constraint decides,
     and the rare collision of two numbers (31^8 of them) rolls the whole transaction back and
-    draws again. A concurrent duplicate of the same partner ticket (`external_id`) returns the
+    draws again. A concurrent duplicate of the same caller's `external_id` returns the
     incident already filed. Files stored by a failed attempt are deleted."""
     for _attempt in range(6):
         number = tracking_number_new()
@@ -567,7 +620,7 @@ def _created_with_fresh_number(
                 return create(number, saved)
         except IntegrityError:
             if external_id:
-                existing = Incident.objects.filter(channel=channel, external_id=external_id).first()
+                existing = _existing_for_caller(actor, channel, external_id)
                 if existing is not None:
                     return existing
             if not Incident.objects.filter(tracking_number=number).exists():
@@ -624,7 +677,11 @@ def incident_report(
     the reporter can track and rate). Validates everything first (category, text, channel,
     photos by content, a location inside the jurisdiction — from the photo's GPS only when
     `use_photo_location`); bad input raises ValidationFailed with field messages and writes
-    nothing. `external_id` (a hotline ticket ...) makes the call idempotent per channel.
+    nothing. `external_id` makes the call idempotent per caller: the same caller (the signed-in
+    `actor`, or a partner / the system when `actor` is None) sending the same one on the same
+    channel gets its incident back; another caller's is never returned. Signed-in users may
+    not send one on the partner channels (12345, 110: ValidationFailed). The new incident's
+    access code (查询码) is in `incident.access_code`; a reporter known by phone gets it by SMS.
     `urgent` overrides the category's urgency (None: the category's). `resolve_by` is the
     reporting partner's own deadline (a 12345 ticket's time limit): stored, recorded as an
     internal timeline row, and used as the resolve deadline of every dispatch while it lies
@@ -636,8 +693,11 @@ def incident_report(
     if actor is not None and not actor.is_authenticated:
         actor = None
     external_id = (external_id or "").strip()[:64]
+    if external_id and actor is not None and channel in PARTNER_CHANNELS:
+        message = _("Only the partner's own intake may give an external id on this channel.")
+        raise ValidationFailed(message, extra={"external_id": [message]})
     if external_id:
-        existing = Incident.objects.filter(channel=channel, external_id=external_id).first()
+        existing = _existing_for_caller(actor, channel, external_id)
         if existing is not None:
             return existing
     urgent, resolve_by = _clean_partner_terms(urgent, resolve_by)
@@ -667,9 +727,66 @@ def incident_report(
         )
         # task_enqueued_at was set by the INSERT: no second UPDATE for it.
         _enqueue_on_commit(incident.pk, "locate_and_assign")
+        _send_access_code(incident, incident.reporter_phone, key="report")
         return incident
 
-    return _created_with_fresh_number(create, channel=channel, external_id=external_id)
+    return _created_with_fresh_number(create, channel=channel, external_id=external_id, actor=actor)
+
+
+def _send_access_code(incident: Incident, phone: str, *, key: str) -> None:
+    """SMS the tracking number and the incident's fresh access code (on commit, core's SMS
+    task). Only right after the code was drawn: `incident.access_code` holds it."""
+    code = getattr(incident, "access_code", "")
+    if not phone or not code:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _(
+            "Your report %(no)s was received. Access code: %(code)s. Track it with the number "
+            "and the code: %(url)s"
+        ) % {"no": incident.tracking_number, "code": code, "url": track_url(incident)}
+    sms_queue(phone=phone, text=text, dedupe_key=f"incident:{incident.pk}:code:{key}")
+
+
+def incident_access_code_resend(*, tracking_number: str, phone: str) -> bool:
+    """ "Resend my code": when `phone` is the reporter's full phone number, a new access code
+    replaces the old one (stored hashed; the old code and the browsers it unlocked stop working)
+    and is sent by SMS to that phone on commit; an internal timeline row records it. Returns
+    whether it matched; callers must answer the same either way (and limit the tries: see
+    incidents.tracking)."""
+    import hmac
+
+    from incidents.selectors import reporter_phone_of
+
+    number = (tracking_number or "").strip().upper()[:16]
+    typed = re.sub(r"\D", "", phone or "")
+    with transaction.atomic():
+        found = (
+            Incident.objects.select_related("reporter").filter(tracking_number=number).first()
+            if number
+            else None
+        )
+        expected = re.sub(r"\D", "", reporter_phone_of(found)) if found is not None else ""
+        matches = hmac.compare_digest(
+            (expected or "\x00").encode(), (typed if len(typed) >= 5 else "").encode()
+        )
+        if found is None or not expected or not matches:
+            return False
+        incident = _lock(found.pk)
+        code = tracking.access_code_new()
+        incident.access_code_hash = tracking.access_code_hash(code)
+        incident.updated_at = _now()
+        incident.save(update_fields=["access_code_hash", "updated_at"])
+        incident.access_code = code
+        event = _event(
+            incident,
+            actor=None,
+            action=A.ACCESS_CODE_SENT,
+            from_state=incident.state,
+            note=_say(gettext_lazy("A new access code was sent to the reporter's phone.")),
+            public=False,
+        )
+        _send_access_code(incident, reporter_phone_of(found), key=f"e{event.pk}")
+        return True
 
 
 # --- verification -----------------------------------------------------------------------------
@@ -710,7 +827,7 @@ def incident_start_verification(*, incident_id: int, route_now: bool = False) ->
             previous = _move(incident, A.START_VERIFICATION, S.VERIFIED)
             incident.verifier_id = incident.reporter_id
             incident.verified_at = now
-            incident.dispatch_due_at = add_limit(now, _limit(incident.category, "dispatch_within"))
+            incident.dispatch_due_at = stage_due(incident, "dispatch_within", now)
             _set_due(incident, incident.dispatch_due_at, start=now)
             if not route_now:
                 _enqueue(incident, "route")
@@ -734,9 +851,7 @@ def incident_start_verification(*, incident_id: int, route_now: bool = False) ->
             return incident
         previous = _move(incident, A.START_VERIFICATION, S.VERIFYING)
         incident.verifier_id = routing.choose_verifier(incident)
-        incident.verify_due_at = add_limit(
-            incident.created_at, _limit(incident.category, "verify_within")
-        )
+        incident.verify_due_at = stage_due(incident, "verify_within", incident.created_at)
         _set_due(incident, incident.verify_due_at, start=incident.created_at)
         incident.task_enqueued_at = None
         incident.save()
@@ -782,9 +897,7 @@ def incident_assign_verifier(
         previous = _move(incident, A.ASSIGN_VERIFIER, S.VERIFYING)
         incident.verifier = verifier
         if incident.verify_due_at is None:
-            incident.verify_due_at = add_limit(
-                incident.created_at, _limit(incident.category, "verify_within")
-            )
+            incident.verify_due_at = stage_due(incident, "verify_within", incident.created_at)
         _set_due(incident, incident.verify_due_at, start=now)
         incident.task_enqueued_at = None
         incident.save()
@@ -852,7 +965,7 @@ def incident_verify(
             incident.category = category
             incident.urgent = incident.urgent or category.urgent
         incident.verified_at = now
-        incident.dispatch_due_at = add_limit(now, _limit(incident.category, "dispatch_within"))
+        incident.dispatch_due_at = stage_due(incident, "dispatch_within", now)
         _set_due(incident, incident.dispatch_due_at, start=now)
         _enqueue(incident, "route")
         incident.save()
@@ -1238,7 +1351,7 @@ def incident_return(*, incident_id: int, actor: User, reason: str) -> Incident:
         incident.handling_department = ""
         incident.accepted_at = None
         incident.return_count += 1
-        incident.dispatch_due_at = add_limit(now, _limit(incident.category, "dispatch_within"))
+        incident.dispatch_due_at = stage_due(incident, "dispatch_within", now)
         _set_due(incident, incident.dispatch_due_at, start=now)
         incident.task_enqueued_at = None  # a person dispatches it again
         incident.save()
@@ -1371,15 +1484,14 @@ def _apply_escalation(
     incident.handling_region_id = region_id
     incident.escalation_level += 1
     tell: list[int] = []
-    category = incident.category
     if previous == S.VERIFYING:
         incident.verifier_id = context.pick_dispatcher(region_id) or incident.verifier_id
-        incident.verify_due_at = add_limit(now, _limit(category, "verify_within"))
+        incident.verify_due_at = stage_due(incident, "verify_within", now)
         incident.due_at = incident.verify_due_at
         tell = [incident.verifier_id] if incident.verifier_id else []
     elif previous == S.VERIFIED:
         data["dispatch_due_at"] = _iso(incident.dispatch_due_at)  # the deadline it replaces
-        incident.dispatch_due_at = add_limit(now, _limit(category, "dispatch_within"))
+        incident.dispatch_due_at = stage_due(incident, "dispatch_within", now)
         incident.due_at = incident.dispatch_due_at
         tell = context.nearest_dispatchers(region_id)
     elif previous in (S.DISPATCHED, S.ACCEPTED):
@@ -1546,8 +1658,9 @@ def incident_reject_extension(*, incident_id: int, actor: User, reason: str) -> 
 
 
 def incident_park(*, incident_id: int, actor: User, reason: str) -> Incident:
-    """A dispatcher or supervisor parks (挂账) an incident that cannot be solved in time, with
-    a written explanation: no warnings or escalation until it is unparked."""
+    """A dispatcher or supervisor parks (挂账) an incident left unsolved past its handling
+    deadline (resolve_due_at), with a written explanation (RULES): no warnings or escalation
+    until it is unparked. Before the deadline: ConflictError (policies.ready)."""
     reason = _required_text(reason, "reason", _reason_required())
     with transaction.atomic():
         incident = _load(A.PARK, incident_id=incident_id, actor=actor)
@@ -1761,12 +1874,16 @@ def incident_rate(
     comment: str = "",
     incident_id: int | None = None,
     tracking_number: str = "",
-    phone_last4: str = "",
+    access_code: str = "",
+    tracking_proof: str = "",
 ) -> Incident:
     """The reporter rates the result 1–5 (feedback_sent → rated): signed in (`incident_id`),
-    or anonymously with the tracking number and the last 4 digits of the reporter's phone.
+    or through tracking with the tracking number and its access code (查询码), or the proof a
+    tracking page session keeps (see incidents.tracking). Through tracking the event records
+    the channel ("tracking") and the signed-in user if there is one; staff (any role but
+    resident) may not rate there a case they can see (PermissionDeniedError).
     Enqueues tasks.apply_rating (3–5 closes, 1–2 reopens)."""
-    from incidents.selectors import incident_for_tracking
+    from incidents.selectors import incident_for_tracked, incident_for_tracking
 
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
         message = _("Rate from 1 to 5 stars.")
@@ -1777,14 +1894,26 @@ def incident_rate(
     with transaction.atomic():
         if incident_id is not None and actor is not None:
             incident = _load(A.RATE, incident_id=incident_id, actor=actor)
+            channel = "account"
         else:
-            found = incident_for_tracking(tracking_number, phone_last4)
+            if tracking_proof and not access_code:
+                found = incident_for_tracked(tracking_number, tracking_proof)
+            else:
+                found = incident_for_tracking(tracking_number, access_code)
+            if actor is not None and _is_staff(actor) and incident_is_visible(actor, found):
+                raise PermissionDeniedError(
+                    _(
+                        "Staff may not rate through tracking an incident they can see: the "
+                        "reporter rates it."
+                    )
+                )
             incident = _lock(found.pk)
             if incident.channel == Channel.PATROL:
                 raise PermissionDeniedError(
                     _("You may not %(action)s this incident.") % {"action": A.RATE.label}
                 )
             _check_move(A.RATE, incident)
+            channel = "tracking"
         now = _now()
         previous = _move(incident, A.RATE, S.RATED)
         incident.rating = rating
@@ -1799,9 +1928,14 @@ def incident_rate(
             action=A.RATE,
             from_state=previous,
             note=comment,
-            data={"rating": rating},
+            data={"rating": rating, "channel": channel},
         )
         return incident
+
+
+def _is_staff(user: User) -> bool:
+    """Any role but resident (or a portal admin)."""
+    return bool(user.is_portal_admin or (set(user.role_codes) - {RoleCode.RESIDENT}))
 
 
 def incident_reopen(*, incident_id: int, actor: User | None = None, note: str = "") -> Incident:
@@ -1909,7 +2043,7 @@ def incident_fix_on_spot(
         save_photos(incident=incident, event=event, photos=evidence, saved=saved)
         return incident
 
-    return _created_with_fresh_number(create, channel=Channel.PATROL, external_id="")
+    return _created_with_fresh_number(create, channel=Channel.PATROL, external_id="", actor=actor)
 
 
 def _fixed_on_spot(incident: Incident, *, actor: User, result: str) -> IncidentEvent:

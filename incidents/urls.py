@@ -15,6 +15,7 @@ urlpatterns = [
     path("fix-on-spot/", views.fix_on_spot, name="fix_on_spot"),
     path("track/", views.track, name="track"),
     path("track/rate/", views.track_rate, name="track_rate"),
+    path("track/resend/", views.track_resend, name="track_resend"),
     path("my-tasks/", views.my_tasks, name="my_tasks"),
     path("mine/", views.my_reports, name="my_reports"),
     path("queue/", views.queue, name="queue"),

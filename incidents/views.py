@@ -46,7 +46,7 @@ from core.exceptions import (
 )
 from core.masking import mask_phone
 from core.ratelimit import Limit, client_ip, rate_hit, with_retry_after
-from incidents import page_selectors, selectors, services
+from incidents import page_selectors, selectors, services, tracking
 from incidents import patrols as patrol_helpers
 from incidents.filters import IncidentFilter
 from incidents.forms import (
@@ -66,6 +66,7 @@ from incidents.forms import (
     ReasonForm,
     ReasonPhotosForm,
     ReportForm,
+    ResendCodeForm,
     ResolveForm,
     TargetForm,
     TrackForm,
@@ -87,7 +88,6 @@ WORKLOAD_REFRESH_SECONDS = 60
 PATROL_POINT_SECONDS = 30
 # Anonymous abuse limits, per client address (settings may override).
 PUBLIC_REPORTS_PER_HOUR = 5
-TRACK_TRIES_PER_10_MINUTES = 20
 TRACKED_IN_SESSION = 10
 SESSION_TRACKED = "incidents_tracked"
 SESSION_REPORTED = "incidents_reported"
@@ -213,23 +213,30 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 def _reported(request: HttpRequest, incident: Incident, *, anonymous: bool) -> HttpResponse:
+    code = getattr(incident, "access_code", "")
     if anonymous:
-        request.session[SESSION_REPORTED] = incident.tracking_number
+        # The done page shows the number and the code (once more on reload).
+        request.session[SESSION_REPORTED] = {"no": incident.tracking_number, "code": code}
         return redirect("incidents:report_done")
     messages.success(
         request,
-        _("Reported. Your tracking number is %(no)s.") % {"no": incident.tracking_number},
+        _("Reported. Your tracking number is %(no)s, its access code %(code)s.")
+        % {"no": incident.tracking_number, "code": code},
     )
     return redirect("incidents:detail", pk=incident.pk)
 
 
 @require_GET
 def report_done(request: HttpRequest) -> HttpResponse:
-    """After an anonymous report: the tracking number to keep."""
-    number = request.session.get(SESSION_REPORTED)
-    if not number:
+    """After an anonymous report: the tracking number and the access code to keep."""
+    reported = request.session.get(SESSION_REPORTED)
+    if not isinstance(reported, dict) or not reported.get("no"):
         return redirect("incidents:report")
-    return render(request, "incidents/report_done.html", {"tracking_number": number})
+    return render(
+        request,
+        "incidents/report_done.html",
+        {"tracking_number": reported["no"], "access_code": reported.get("code", "")},
+    )
 
 
 @login_required
@@ -285,42 +292,45 @@ def _tracked(request: HttpRequest) -> dict[str, str]:
     return dict(request.session.get(SESSION_TRACKED) or {})
 
 
-def _remember_tracked(request: HttpRequest, number: str, last4: str) -> None:
-    """The session remembers numbers this browser proved it may read (no digits in URLs)."""
+def _remember_tracked(request: HttpRequest, incident: Incident) -> None:
+    """The session remembers numbers this browser proved it may read: a proof derived from the
+    stored hash, never the code (no code in URLs either; a new code ends it)."""
+    number = incident.tracking_number
     tracked = _tracked(request)
     tracked.pop(number, None)
-    tracked[number] = last4
+    tracked[number] = tracking.tracking_proof(incident.access_code_hash)
     while len(tracked) > TRACKED_IN_SESSION:
         tracked.pop(next(iter(tracked)))
     request.session[SESSION_TRACKED] = tracked
 
 
 def track(request: HttpRequest) -> HttpResponse:
-    """Track a report by its number and the last 4 digits of the reporter's mobile. A wrong
-    pair gets the same answer whether the number exists or not; tries are limited."""
+    """Track a report by its number and its access code (查询码). A wrong pair, and a number
+    locked after too many failures, get the same answer whether the number exists or not;
+    tries are limited per client address and per number, with the API's budget
+    (incidents.tracking)."""
     number = (request.GET.get("no") or "").strip().upper()[:16]
     if request.method == "POST":
         form = TrackForm(request.POST)
-        limit = getattr(settings, "INCIDENT_TRACK_TRIES_PER_10_MINUTES", TRACK_TRIES_PER_10_MINUTES)
-        over = _over_limit(request, scope="track", limit=limit, window=600)
+        over = tracking.client_attempt(request)
         if over.limited:
             form.is_valid()
             form.add_error(None, _("Too many tries from this connection. Try again later."))
             return with_retry_after(render(request, "incidents/track.html", {"form": form}), over)
         if form.is_valid():
-            no, last4 = form.cleaned_data["no"], form.cleaned_data["phone_last4"]
+            no, code = form.cleaned_data["no"], form.cleaned_data["code"]
             try:
-                selectors.incident_for_tracking(no, last4)
+                incident = tracking.incident_unlock(no, code)
             except NotFoundError as exc:
                 form.add_error(None, exc.message)
             else:
-                _remember_tracked(request, no, last4)
+                _remember_tracked(request, incident)
                 return redirect(f"{reverse('incidents:track')}?no={no}")
         return render(request, "incidents/track.html", {"form": form}, status=200)
-    last4 = _tracked(request).get(number) if number else None
-    if last4:
+    proof = _tracked(request).get(number) if number else None
+    if proof:
         try:
-            result = selectors.incident_track(number, last4)
+            result = selectors.incident_track_for(selectors.incident_for_tracked(number, proof))
         except NotFoundError:
             result = None
         if result is not None:
@@ -341,10 +351,10 @@ def track(request: HttpRequest) -> HttpResponse:
 def track_rate(request: HttpRequest) -> HttpResponse:
     """The reporter rates (or, unhappy, reopens) from the tracking page, without signing in."""
     number = (request.POST.get("no") or "").strip().upper()[:16]
-    last4 = _tracked(request).get(number)
+    proof = _tracked(request).get(number)
     page = f"{reverse('incidents:track')}?no={number}"
-    if not last4:
-        messages.error(request, _("Enter the tracking number and your phone digits first."))
+    if not proof:
+        messages.error(request, _("Enter the tracking number and your access code first."))
         return redirect(page)
     form = RateForm(request.POST, prefix="rate")
     if not form.is_valid():
@@ -358,13 +368,33 @@ def track_rate(request: HttpRequest) -> HttpResponse:
             rating=form.cleaned_data["rating"],
             comment=form.cleaned_data.get("comment", ""),
             tracking_number=number,
-            phone_last4=last4,
+            tracking_proof=proof,
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _rated_message(form.cleaned_data["rating"]))
     return redirect(page)
+
+
+def track_resend(request: HttpRequest) -> HttpResponse:
+    """ "Resend my code": the tracking number and the full phone number the report was made
+    with; when they match, a new access code goes by SMS to that phone. The answer is the same
+    whether or not they matched; limited per client address and per number."""
+    form = ResendCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        over = tracking.resend_client_attempt(request)
+        if over.limited:
+            form.is_valid()
+            form.add_error(None, _("Too many tries from this connection. Try again later."))
+            page = render(request, "incidents/track_resend.html", {"form": form})
+            return with_retry_after(page, over)
+        if form.is_valid():
+            tracking.access_code_resend(form.cleaned_data["no"], form.cleaned_data["phone"])
+            messages.success(request, str(tracking.RESEND_ANSWER))
+            return redirect(f"{reverse('incidents:track')}?no={form.cleaned_data['no']}")
+        return render(request, "incidents/track_resend.html", {"form": form}, status=400)
+    return render(request, "incidents/track_resend.html", {"form": form})
 
 
 def _rated_message(rating: int) -> str:
@@ -941,7 +971,7 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
-    staff = selectors.is_staff_viewer(user)
+    staff = selectors.sees_as_staff(user, incident)
     now = timezone.now()
     timeline = list(selectors.incident_timeline_for(user, incident))
     photos = [photo for event in timeline for photo in event.photos.all()]

@@ -565,6 +565,11 @@ ROUTES: dict[str, Route] = {
     # Two URLs share this name: the 随手办 page and the move on an incident.
     "incidents:fix_on_spot incidents/fix-on-spot/": Route(get=login_page(WORKERS)),
     "incidents:track": Route(get=everyone(200)),
+    "incidents:track_resend": Route(
+        get=everyone(200),
+        post=everyone((302, 429)),
+        body=lambda w, t: {"no": w.obj["inc_a"].tracking_number, "phone": "13900000000"},
+    ),
     "incidents:track_rate": Route(
         get=everyone(405),
         post=everyone(302),
@@ -644,16 +649,24 @@ ROUTES: dict[str, Route] = {
         patch=api(NOBODY, refused=405),
     ),
     "api-incident-track": Route(
-        get=everyone(404),
-        query=lambda w, t: {"no": w.obj["inc_a"].tracking_number, "phone_last4": "0000"},
+        get=everyone(405),
+        post=everyone(404),
+        body=lambda w, t: {"no": w.obj["inc_a"].tracking_number, "code": "WRONG234"},
     ),
     "api-incident-track-rate": Route(
         post=everyone(404),
         body=lambda w, t: {
             "no": w.obj["inc_a"].tracking_number,
-            "phone_last4": "0000",
+            "code": "WRONG234",
             "rating": 5,
         },
+    ),
+    # The same answer for everybody; the matrix's roles share one client address, which reaches
+    # the per-client limit of "resend my code" (10 an hour) before the last role.
+    "api-incident-track-resend": Route(
+        get=everyone(405),
+        post=everyone((202, 429)),
+        body=lambda w, t: {"no": w.obj["inc_a"].tracking_number, "phone": "13900000000"},
     ),
     "api-incident-my-tasks": Route(get=api(SIGNED)),
     "api-incident-queue": Route(get=api(QUEUE)),

@@ -330,39 +330,45 @@ def test_anonymous_reports_are_limited_per_address_with_retry_after(city, settin
 
 
 def test_tracking_page_is_limited_and_does_not_tell_numbers_apart(city, settings):
+    from django.core.cache import cache
+
     from incidents.tests.factories import make_incident
 
-    incident = make_incident(city)  # reported by city.resident, phone ending 0001
+    cache.clear()
+    incident = make_incident(city)  # reported by city.resident, with an access code
     settings.INCIDENT_TRACK_TRIES_PER_10_MINUTES = 3
     client = Client()
     url = reverse("incidents:track")
-    wrong_last4 = client.post(url, {"no": incident.tracking_number, "phone_last4": "9999"})
-    no_such = client.post(url, {"no": "GG22222222", "phone_last4": "9999"})
-    assert wrong_last4.status_code == no_such.status_code == 200
-    message = "没有与该受理编号和手机号码相符的事件"
-    assert message in wrong_last4.content.decode() and message in no_such.content.decode()
-    right = client.post(url, {"no": incident.tracking_number, "phone_last4": "0001"})
+    wrong_code = client.post(url, {"no": incident.tracking_number, "code": "WRONG234"})
+    no_such = client.post(url, {"no": "GG22222222", "code": "WRONG234"})
+    assert wrong_code.status_code == no_such.status_code == 200
+    message = "没有与该受理编号和查询码相符的事件"
+    assert message in wrong_code.content.decode() and message in no_such.content.decode()
+    right = client.post(url, {"no": incident.tracking_number, "code": incident.access_code})
     assert right.status_code == 302
-    assert_429(client.post(url, {"no": "GG22222222", "phone_last4": "9999"}), "查询次数过多")
+    assert_429(client.post(url, {"no": "GG22222222", "code": "WRONG234"}), "查询次数过多")
 
 
 def test_tracking_api_answers_the_same_404_and_429_with_retry_after(city, settings):
+    from django.core.cache import cache
     from rest_framework.test import APIClient
 
     from incidents.tests.factories import make_incident
 
+    cache.clear()
     incident = make_incident(city)
-    settings.INCIDENT_TRACK_API_RATE = "3/min"
+    settings.INCIDENT_TRACK_TRIES_PER_10_MINUTES = 3
     client = APIClient()
     base = "/api/v1/incidents/track"
-    wrong = client.get(base, {"no": incident.tracking_number, "phone_last4": "9999"})
-    missing = client.get(base, {"no": "GG22222222", "phone_last4": "9999"})
+    wrong = client.post(base, {"no": incident.tracking_number, "code": "WRONG234"}, format="json")
+    missing = client.post(base, {"no": "GG22222222", "code": "WRONG234"}, format="json")
     assert wrong.status_code == missing.status_code == 404
     assert wrong.json() == missing.json()
-    assert (
-        client.get(base, {"no": incident.tracking_number, "phone_last4": "0001"}).status_code == 200
+    right = client.post(
+        base, {"no": incident.tracking_number, "code": incident.access_code}, format="json"
     )
-    throttled = client.get(base, {"no": "GG22222222", "phone_last4": "9999"})
+    assert right.status_code == 200
+    throttled = client.post(base, {"no": "GG22222222", "code": "WRONG234"}, format="json")
     assert throttled.status_code == 429
     assert int(throttled["Retry-After"]) > 0
     assert "限" in throttled.json()["detail"]  # DRF's Chinese message

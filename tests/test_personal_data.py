@@ -129,7 +129,6 @@ def test_typical_flows_leave_no_personal_data_in_urls_or_logs(
                 "lng": 117.605,
                 "channel": "hotline_12345",
                 "reporter_phone": REPORTER_PHONE,
-                "external_id": "T-PII-1",
             },
             content_type="application/json",
         )
@@ -138,10 +137,10 @@ def test_typical_flows_leave_no_personal_data_in_urls_or_logs(
     assert client.get(reverse("incidents:detail", args=[incident.pk])).status_code == 200
     client.logout()
 
-    # Anonymous tracking lookups use POST and the last 4 digits only.
+    # Anonymous tracking lookups use POST and the access code (no phone digits at all).
     response = client.post(
         reverse("incidents:track"),
-        {"no": incident.tracking_number, "phone_last4": REPORTER_PHONE[-4:]},
+        {"no": incident.tracking_number, "code": response.json()["access_code"]},
     )
     assert response.status_code in (200, 302)
     if response.status_code == 302:

@@ -11,12 +11,23 @@ from incidents.models import Incident, IncidentState
 from incidents.services import tracking_number_new
 
 S = IncidentState
+# Every factory incident's tracking access code (查询码) unless a test gives its own.
+ACCESS_CODE = "K7M3Q9XP"
 
 
 def make_incident(
-    city, *, state: str = S.REPORTED, category: str = "0102", cell: str = "cell_a1_1", **fields
+    city,
+    *,
+    state: str = S.REPORTED,
+    category: str = "0102",
+    cell: str = "cell_a1_1",
+    access_code: str = ACCESS_CODE,
+    **fields,
 ) -> Incident:
-    """An incident in `cell` of the test city, in `state`, with plausible handling fields."""
+    """An incident in `cell` of the test city, in `state`, with plausible handling fields and
+    the access code `access_code` (hashed; also in `incident.access_code`)."""
+    from incidents.tracking import access_code_hash
+
     grid_cell = getattr(city, cell)
     now = timezone.now()
     values = {
@@ -35,6 +46,7 @@ def make_incident(
         "handling_level": "grid",
         "handling_region": grid_cell.community,
         "due_at": now + timedelta(hours=2),
+        "access_code_hash": access_code_hash(access_code),
     }
     if state != S.REPORTED:
         values["verifier"] = city.worker
@@ -47,7 +59,9 @@ def make_incident(
     if state == S.RATED:
         values["rating"] = 4
     values.update(fields)
-    return Incident.objects.create(**values)
+    incident = Incident.objects.create(**values)
+    incident.access_code = access_code
+    return incident
 
 
 def build_city(region_tree: dict | None = None, categories: dict | None = None) -> SimpleNamespace:

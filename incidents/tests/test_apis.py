@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from incidents.models import Incident, IncidentEvent, IncidentPhoto, IncidentState
 from incidents.tests.conftest import IN_A1_1, OUTSIDE, jpeg_upload
-from incidents.tests.factories import make_incident
+from incidents.tests.factories import ACCESS_CODE, make_incident
 
 S = IncidentState
 pytestmark = pytest.mark.django_db
@@ -123,7 +123,7 @@ def test_channel_is_checked_against_the_role(city, api):
     assert response.status_code == 400 and "channel" in response.json()["errors"]
     response = api(city.dispatcher).post(
         "/api/v1/incidents",
-        report_body(channel="hotline_12345", reporter_phone="13912345678", external_id="T-1"),
+        report_body(channel="hotline_12345", reporter_phone="13912345678"),
         format="json",
     )
     assert response.status_code == 201
@@ -295,18 +295,19 @@ def test_every_move_has_an_endpoint(city, api):
 def test_anonymous_tracking_and_rating(city, api, django_capture_on_commit_callbacks):
     incident = make_incident(city, state=S.FEEDBACK_SENT, result="已清理")
     client = api()
-    ok = client.get(f"/api/v1/incidents/track?no={incident.tracking_number}&phone_last4=0001")
+    url = "/api/v1/incidents/track"
+    ok = client.post(url, {"no": incident.tracking_number, "code": ACCESS_CODE}, format="json")
     assert ok.status_code == 200
     assert ok.json()["can_rate"] and ok.json()["result"] == "已清理"
     assert "reporter_phone" not in ok.json()
-    wrong = client.get(f"/api/v1/incidents/track?no={incident.tracking_number}&phone_last4=0002")
-    missing = client.get("/api/v1/incidents/track?no=GGNOSUCH22&phone_last4=0001")
+    wrong = client.post(url, {"no": incident.tracking_number, "code": "K7M3Q9XQ"}, format="json")
+    missing = client.post(url, {"no": "GGNOSUCH22", "code": ACCESS_CODE}, format="json")
     assert wrong.status_code == missing.status_code == 404
     assert wrong.json() == missing.json()
     with django_capture_on_commit_callbacks(execute=True):
         rated = client.post(
             "/api/v1/incidents/track/rate",
-            {"no": incident.tracking_number, "phone_last4": "0001", "rating": 4},
+            {"no": incident.tracking_number, "code": ACCESS_CODE, "rating": 4},
             format="json",
         )
     assert rated.status_code == 200 and rated.json()["state"] == "rated"
@@ -316,8 +317,10 @@ def test_anonymous_tracking_and_rating(city, api, django_capture_on_commit_callb
 def test_tracking_is_throttled(city, api):
     client = api()
     codes = [
-        client.get("/api/v1/incidents/track?no=GGNOSUCH22&phone_last4=0001").status_code
-        for _ in range(25)
+        client.post(
+            "/api/v1/incidents/track", {"no": f"GGNOSUCH{i:02}", "code": "K7M3Q9XP"}, format="json"
+        ).status_code
+        for i in range(25)
     ]
     assert codes[:20] == [404] * 20 and codes[-1] == 429
 
@@ -370,3 +373,51 @@ def test_schema_documents_every_incident_endpoint():
         "/api/v1/incidents/overdue",
     ):
         assert path in paths
+
+
+# --- external_id: the caller's own idempotency key (security review L1) -----------------------
+
+
+def test_external_id_is_scoped_to_the_caller(city, api):
+    url = "/api/v1/incidents"
+    first = api(city.resident).post(url, report_body(external_id="mine-1"), format="json")
+    again = api(city.resident).post(url, report_body(external_id="mine-1"), format="json")
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"] and Incident.objects.count() == 1
+    assert first.json()["access_code"] and again.json()["access_code"] == ""  # shown once
+    # Another caller with the same key gets a record of their own, never the first one.
+    other = api(city.resident2).post(url, report_body(external_id="mine-1"), format="json")
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+    assert other.json()["tracking_number"] != first.json()["tracking_number"]
+    assert Incident.objects.count() == 2
+
+
+def test_users_may_not_send_external_id_on_the_partner_channels(city, api):
+    partner_ticket = make_incident(
+        city, channel="hotline_12345", reporter=None, external_id="P:T-1"
+    )
+    for channel in ("hotline_12345", "diversion_110"):
+        response = api(city.dispatcher).post(
+            "/api/v1/incidents",
+            report_body(channel=channel, reporter_phone="13912345678", external_id="P:T-1"),
+            format="json",
+        )
+        assert response.status_code == 400, response.json()
+        assert "external_id" in response.json()["errors"]
+        assert partner_ticket.tracking_number not in response.content.decode()
+    assert Incident.objects.count() == 1
+
+
+def test_staff_who_only_reported_an_incident_elsewhere_get_the_resident_view(city, api):
+    # dispatcher_b works street B; they reported this one in street A (security review I3).
+    incident = make_incident(city, state=S.VERIFYING, reporter=city.dispatcher_b)
+    IncidentEvent.objects.create(incident=incident, action="report", to_state="reported")
+    IncidentEvent.objects.create(
+        incident=incident, action="assign_verifier", note="内部备注", public=False
+    )
+    theirs = api(city.dispatcher_b).get(f"/api/v1/incidents/{incident.pk}")
+    assert theirs.status_code == 200
+    assert "内部备注" not in theirs.content.decode()
+    assert [row["action"] for row in theirs.json()["timeline"]] == ["report"]
+    worker = api(city.dispatcher).get(f"/api/v1/incidents/{incident.pk}")
+    assert "内部备注" in worker.content.decode()

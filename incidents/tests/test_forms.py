@@ -110,11 +110,12 @@ def test_photos_help_follows_the_language():
         assert str(field.help_text).startswith("Up to 9 photos")
 
 
-def test_track_form_normalises_the_number_and_wants_four_digits():
-    form = TrackForm({"no": " gg12345678 ", "phone_last4": "2222"})
+def test_track_form_normalises_the_number_and_the_code():
+    form = TrackForm({"no": " gg12345678 ", "code": " k7m3-q9xp "})
     assert form.is_valid() and form.cleaned_data["no"] == "GG12345678"
-    assert not TrackForm({"no": "GG1", "phone_last4": "222"}).is_valid()
-    assert not TrackForm({"no": "GG1", "phone_last4": "abcd"}).is_valid()
+    assert form.cleaned_data["code"] == "K7M3Q9XP"
+    assert not TrackForm({"no": "GG1", "code": ""}).is_valid()
+    assert not TrackForm({"no": "GG1", "phone_last4": "2222"}).is_valid()
 
 
 def test_rate_form_rating_or_reopen_with_a_comment():

@@ -108,7 +108,9 @@ def test_a_report_answers_201_with_a_small_body_and_costs_five_statements(
         "created_at": data["created_at"],
         "url": f"/api/v1/incidents/{incident.pk}",
         "web_url": f"/incidents/{incident.pk}/",
+        "access_code": data["access_code"],
     }
+    assert len(data["access_code"]) == 8 and incident.access_code_hash
     assert len(sql) <= REPORT_STATEMENTS, "\n".join(sql)
     joined = "\n".join(sql)
     # No category query, no tracking-number pre-check, no webhook lookup (nobody subscribes),

@@ -84,12 +84,12 @@ def test_an_anonymous_tracker_sees_the_photos_of_the_tracked_incident(city, repo
     incident, photo = reported
     client = Client()
     wrong = client.post(
-        reverse("incidents:track"), {"no": incident.tracking_number, "phone_last4": "9999"}
+        reverse("incidents:track"), {"no": incident.tracking_number, "code": "WRONG234"}
     )
     assert wrong.status_code == 200
     assert client.get(urls(photo)[0]).status_code == 404
     right = client.post(
-        reverse("incidents:track"), {"no": incident.tracking_number, "phone_last4": "0001"}
+        reverse("incidents:track"), {"no": incident.tracking_number, "code": incident.access_code}
     )
     assert right.status_code == 302
     for url in urls(photo):

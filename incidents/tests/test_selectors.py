@@ -220,19 +220,20 @@ def test_workload_per_worker(city):
     assert selectors.workload_per_worker(city.b1)[0].name == "worker_b"
 
 
-def test_tracking_needs_the_number_and_the_phones_last_digits(city, run_on_commit):
+def test_tracking_needs_the_number_and_the_access_code(city, run_on_commit):
     incident = make_incident(city, state=S.FEEDBACK_SENT, result="已处理")
-    track = selectors.incident_track(incident.tracking_number, "0001")  # resident 13800000001
+    track = selectors.incident_track(incident.tracking_number, incident.access_code)
     assert track.state == "feedback_sent" and track.can_rate and track.result == "已处理"
     messages = set()
-    for number, last4 in [
+    for number, code in [
         (incident.tracking_number, "9999"),
-        ("GGNOSUCH22", "0001"),
-        ("", "0001"),
+        (incident.tracking_number, "0001"),  # the phone's last digits no longer work
+        ("GGNOSUCH22", incident.access_code),
+        ("", incident.access_code),
         (incident.tracking_number, ""),
     ]:
         with pytest.raises(NotFoundError) as error:
-            selectors.incident_track(number, last4)
+            selectors.incident_track(number, code)
         messages.add(error.value.message)
     assert len(messages) == 1  # no hint whether the number exists
 
@@ -245,7 +246,7 @@ def test_tracking_shows_public_events_only_and_hides_internal_categories(city):
         until=timezone.now() + timedelta(days=9),
         reason="内部原因",
     )
-    track = selectors.incident_track(incident.tracking_number, "0001")
+    track = selectors.incident_track(incident.tracking_number, incident.access_code)
     assert track.category != city.categories["1202"].name
     assert track.events == []
 

@@ -113,14 +113,16 @@ def test_report_verify_dispatch_resolve_check_rate(browser_page, live_server, re
     page.click("#report-submit")
     number = page.locator("#tracking-number").inner_text().strip()
     assert re.fullmatch(r"GG[0-9A-Z]{8}", number)
+    code = page.locator("#access-code").inner_text().strip()
+    assert re.fullmatch(r"[2-9A-HJKMNP-Z]{8}", code)
     incident = Incident.objects.get(tracking_number=number)
     assert incident.reporter is None and incident.photos.count() == 1
     assert incident.verifier == worker and incident.state == "verifying"
 
-    # ... and tracks it with the number and the last 4 digits of the phone.
+    # ... and tracks it with the number and its access code.
     page.click("#track-this")
     expect(page.locator("#id_no")).to_have_value(number)
-    page.fill("#id_phone_last4", "2222")
+    page.fill("#id_code", code)
     page.click("#track-submit")
     expect(page.locator("#track-state")).to_have_attribute("data-state", "verifying")
     expect(page.locator("#track-timeline li[data-action='report']")).to_be_visible()
@@ -198,7 +200,7 @@ def test_report_verify_dispatch_resolve_check_rate(browser_page, live_server, re
     # 6. Back on the phone, the resident rates the result and sees the case closed.
     page.set_viewport_size(PHONE)
     page.goto(f"/incidents/track/?no={number}")
-    page.fill("#id_phone_last4", "2222")
+    page.fill("#id_code", code)
     page.click("#track-submit")
     expect(page.locator("#track-result")).to_contain_text("已清运建筑垃圾")
     page.check("input[name='rate-rating'][value='5']")
