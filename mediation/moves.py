@@ -26,9 +26,7 @@ def _accept(actor: User, case_id: int, data: Mapping[str, Any]) -> Any:
 
 
 def _assign(actor: User, case_id: int, data: Mapping[str, Any]) -> Any:
-    return services.case_assign_mediator(
-        actor=actor, case_id=case_id, mediator_id=data["mediator"]
-    )
+    return services.case_assign_mediator(actor=actor, case_id=case_id, mediator_id=data["mediator"])
 
 
 def _decline(actor: User, case_id: int, data: Mapping[str, Any]) -> Any:
