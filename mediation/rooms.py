@@ -98,7 +98,7 @@ def room_data_clean(
     lng: float | None = None,
     opening_hours: str = "",
     phone: str = "",
-    capacity_per_day: int = 4,
+    capacity_per_day: int | str = 4,
     gold_rated: bool = False,
     active: bool = True,
     description: str = "",
@@ -152,7 +152,8 @@ def room_data_clean(
         errors.setdefault("capacity_per_day", []).append(
             _("The capacity is a number of sessions a day, 0 to 100.")
         )
-    if errors:
+    # (each of type_code, level_code, region is None only with an error recorded above)
+    if errors or type_code is None or level_code is None or region is None:
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(first, extra=errors)
     return RoomData(

@@ -70,7 +70,10 @@ def _event(
 def _move_refused(case: MediationCase, action: str, target: str | None) -> ConflictError:
     return ConflictError(
         _("A case that is “%(state)s” cannot become “%(target)s”.")
-        % {"state": CaseState(case.state).label, "target": CaseState(target).label}
+        % {
+            "state": CaseState(case.state).label,
+            "target": CaseState(target).label if target else "",
+        }
     )
 
 
@@ -177,7 +180,8 @@ def _enqueue_incident_report(case: MediationCase) -> None:
 def _room_mediator(room_id: int, user_id: int | None) -> User:
     membership = (
         RoomMediator.objects.select_related("user")
-        .filter(room_id=room_id, user_id=user_id, active=True)
+        # user_id None matches no membership (the column is required): "choose a mediator".
+        .filter(room_id=room_id, user_id=user_id, active=True)  # type: ignore[misc]
         .first()
     )
     if membership is None:
