@@ -186,7 +186,7 @@ def rooms_proposed(
     )
     rooms = [room for room in rooms if room.takes_category(category)]
     free = _free_slots(rooms, on_date, PROPOSAL_WINDOW_DAYS)
-    tiers = {level: index for index, level in enumerate(PROPOSAL_ORDER)}
+    tiers: dict[str, int] = {level: index for index, level in enumerate(PROPOSAL_ORDER)}
     for room in rooms:
         if free[room.pk] <= 0:
             continue

@@ -1,0 +1,117 @@
+"""REST API of the mediation app (mounted under /api/v1/mediation/).
+
+One class per operation with nested Input serializers; every write calls one service (the case
+and session actions through the move table, mediation.moves), whose ApplicationError becomes the
+JSON error of core.api.exception_handler.
+
+A package by subject: `serializers` (outputs and shared inputs), `rooms`, `cases`, `sessions`,
+`referral` (with the statistics). mediation.api_urls uses the names re-exported here.
+"""
+
+from mediation.apis.cases import (
+    CaseAcceptApi,
+    CaseAgreementApi,
+    CaseAssignApi,
+    CaseCloseApi,
+    CaseConfirmationApi,
+    CaseCreateInput,
+    CaseDeclineApi,
+    CaseDetailApi,
+    CaseExtendApi,
+    CaseFailApi,
+    CaseFilter,
+    CaseFollowUpApi,
+    CaseListCreateApi,
+    CaseScheduleApi,
+    CaseSealApi,
+    CaseSignApi,
+    CaseWithdrawApi,
+)
+from mediation.apis.referral import (
+    ProposalOutput,
+    ReferralCreateApi,
+    ReferralProposalsApi,
+    StatsApi,
+    StatsRowOutput,
+)
+from mediation.apis.rooms import (
+    RoomActiveApi,
+    RoomDetailApi,
+    RoomFilter,
+    RoomImportApi,
+    RoomInput,
+    RoomListCreateApi,
+    RoomMediatorAddApi,
+    RoomMediatorRemoveApi,
+    RoomReorderApi,
+)
+from mediation.apis.serializers import (
+    AgreementOutput,
+    CaseDetailOutput,
+    CaseListOutput,
+    EventOutput,
+    PartyInput,
+    PartyOutput,
+    ReasonInput,
+    RoomMediatorOutput,
+    RoomOutput,
+    SessionOutput,
+    SignatureOutput,
+)
+from mediation.apis.sessions import (
+    SessionCancelApi,
+    SessionFilter,
+    SessionListApi,
+    SessionMinutesApi,
+    SessionStartApi,
+)
+
+__all__ = [
+    "AgreementOutput",
+    "CaseAcceptApi",
+    "CaseAgreementApi",
+    "CaseAssignApi",
+    "CaseCloseApi",
+    "CaseConfirmationApi",
+    "CaseCreateInput",
+    "CaseDeclineApi",
+    "CaseDetailApi",
+    "CaseDetailOutput",
+    "CaseExtendApi",
+    "CaseFailApi",
+    "CaseFilter",
+    "CaseFollowUpApi",
+    "CaseListCreateApi",
+    "CaseListOutput",
+    "CaseScheduleApi",
+    "CaseSealApi",
+    "CaseSignApi",
+    "CaseWithdrawApi",
+    "EventOutput",
+    "PartyInput",
+    "PartyOutput",
+    "ProposalOutput",
+    "ReasonInput",
+    "ReferralCreateApi",
+    "ReferralProposalsApi",
+    "RoomActiveApi",
+    "RoomDetailApi",
+    "RoomFilter",
+    "RoomImportApi",
+    "RoomInput",
+    "RoomListCreateApi",
+    "RoomMediatorAddApi",
+    "RoomMediatorOutput",
+    "RoomMediatorRemoveApi",
+    "RoomOutput",
+    "RoomReorderApi",
+    "SessionCancelApi",
+    "SessionFilter",
+    "SessionListApi",
+    "SessionMinutesApi",
+    "SessionOutput",
+    "SessionStartApi",
+    "SignatureOutput",
+    "StatsApi",
+    "StatsRowOutput",
+]
