@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,8 +16,6 @@ from core.exceptions import NotFoundError, PermissionDeniedError, ValidationFail
 from incidents.models import Category, IncidentState
 from integrations import geocoding
 from integrations.models import ApiKey
-
-logger = logging.getLogger(__name__)
 
 CLOSED_STATES = {IncidentState.CLOSED, IncidentState.INVALID}
 

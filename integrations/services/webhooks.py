@@ -34,7 +34,7 @@ from integrations.services._common import _require_scope
 
 logger = logging.getLogger(__name__)
 
-# --- webhooks ---------------------------------------------------------------------------------
+# --- subscriptions ----------------------------------------------------------------------------
 
 
 def subscription_create(
@@ -79,6 +79,9 @@ def subscription_delete(*, api_key: ApiKey, subscription_id: int) -> None:
     ).delete()
     if not deleted:
         raise NotFoundError(_("Subscription not found."))
+
+
+# --- what a state change offers them ----------------------------------------------------------
 
 
 def _deliveries_for_existing_events(incident: Incident) -> None:
@@ -165,6 +168,8 @@ def webhook_deliveries_for_event(*, event: IncidentEvent, incident: Incident | N
         enqueue_on_commit(webhook_deliver, subscription_id, incident.pk)
     return len(rows)
 
+
+# --- the "anybody subscribes?" flag -----------------------------------------------------------
 
 WEBHOOKS_ACTIVE_KEY = "integrations:webhooks:active"
 WEBHOOKS_ACTIVE_SECONDS = 60
