@@ -169,9 +169,8 @@ def _requests_queryset(filters: RequestFilters, *, now: datetime | None = None) 
         return qs.filter(public_id__in=ids)
     now = now or timezone.now()
     start, end = filters.start, filters.end
-    if start is None and end is None:
-        end, start = now, now - DEFAULT_WINDOW
-    elif start is None:
+    if start is None:  # from the end given, or now, back by the default window
+        end = now if end is None else end
         start = end - DEFAULT_WINDOW
     elif end is None:
         end = start + DEFAULT_WINDOW
@@ -213,7 +212,11 @@ def open311_ticket_for_token(token: str) -> IncomingTicket:
         .first()
     )
     published = _published_categories()
-    if ticket is None or not published.filter(pk=ticket.incident.category_id).exists():
+    if (
+        ticket is None
+        or ticket.incident is None  # never, with incident__isnull=False (for mypy)
+        or not published.filter(pk=ticket.incident.category_id).exists()
+    ):
         raise NotFoundError(_("token %(token)s was not found.") % {"token": token})
     return ticket
 

@@ -304,13 +304,13 @@ def test_a_failing_hook_never_breaks_the_engines_move(
 ):
     from django.db import DatabaseError
 
-    from integrations import services
+    from integrations.services import webhooks
 
     def broken(**kwargs):
         raise DatabaseError("disk full")
 
     subscribe(kit, partner_server.url)
-    monkeypatch.setattr(services, "webhook_deliveries_for_event", broken)
+    monkeypatch.setattr(webhooks, "webhook_deliveries_for_event", broken)
     incident = hotline(kit, signed_post, django_capture_on_commit_callbacks)
     assert incident.state == IncidentState.VERIFYING  # the loop went on
     assert partner_server.received == []
@@ -324,6 +324,7 @@ def test_the_subscription_flag_is_kept_per_process_for_seconds_and_cleared_by_a_
     process) is seen once the local copy has expired."""
     from django.core.cache import cache
 
+    from core import process_cache
     from integrations import services
 
     assert services.webhooks_active() is False
@@ -332,10 +333,10 @@ def test_the_subscription_flag_is_kept_per_process_for_seconds_and_cleared_by_a_
     WebhookSubscription.objects.bulk_create([sneaky])  # no post_save signal
     cache.delete(services._webhooks_active_key())
     assert services.webhooks_active() is False  # the local copy, for a moment
-    real = services.time.monotonic
+    real = process_cache.time.monotonic
     with monkeypatch.context() as patch:
         later = services.WEBHOOKS_ACTIVE_LOCAL_SECONDS + 1
-        patch.setattr(services.time, "monotonic", lambda: real() + later)
+        patch.setattr(process_cache.time, "monotonic", lambda: real() + later)
         assert services.webhooks_active() is True
     # a change made in this process is seen at once
     WebhookSubscription.objects.all().delete()
