@@ -29,6 +29,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from governance.kpi_sets import ANCHORED_SETS, ANCHORS
 from governance.models import FactWatermark, IncidentDailyCount, IncidentFact
 from incidents.models import Action, Incident, IncidentEvent, IncidentState
 
@@ -215,7 +216,7 @@ def _local_day(moment: datetime | None) -> date | None:
 
 
 def _matches(values: dict[str, Any], condition: dict[str, Any]) -> bool:
-    """Evaluate a set's condition (kpis.ANCHORED_SETS: exact, __isnull, __gte) on one fact."""
+    """Evaluate a set's condition (kpi_sets.ANCHORED_SETS: exact, __isnull, __gte) on one fact."""
     for lookup, expected in condition.items():
         name, _, operator = lookup.partition("__")
         value = values[name]
@@ -232,7 +233,6 @@ def _matches(values: dict[str, Any], condition: dict[str, Any]) -> bool:
 
 def _contributions(values: dict[str, Any]) -> dict[tuple[date, str], Counter]:
     """What one fact adds to the daily counts: {(local day, region code): {column: n}}."""
-    from governance.kpis import ANCHORED_SETS, ANCHORS
 
     result: dict[tuple[date, str], Counter] = {}
     for anchor, field_name in ANCHORS.items():
@@ -313,8 +313,6 @@ def _apply_daily_deltas(old: list[dict[str, Any]], new: list[dict[str, Any]]) ->
 
 
 def _daily_columns() -> list[str]:
-    from governance.kpis import ANCHORED_SETS
-
     return [*ANCHORED_SETS, "handling_seconds"]
 
 
@@ -428,7 +426,6 @@ def _days_q(field_name: str, days: list[date]) -> Q:
 def daily_counts_recompute(*, days: Iterable[date] | None) -> int:
     """Sum the facts of these local days (None: all) per day and community into
     IncidentDailyCount, replacing what was there. Returns the number of rows written."""
-    from governance.kpis import ANCHORED_SETS, ANCHORS
 
     tz = timezone.get_current_timezone()
     day_list = sorted(set(days)) if days is not None else None
