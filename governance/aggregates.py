@@ -287,7 +287,10 @@ def _apply_daily_deltas(old: list[dict[str, Any]], new: list[dict[str, Any]]) ->
         for row in IncidentDailyCount.objects.select_for_update().filter(wanted)
     }
     columns = [*_daily_columns()]
-    created, updated, emptied, repair = [], [], [], set()
+    created: list[IncidentDailyCount] = []
+    updated: list[IncidentDailyCount] = []
+    emptied: list[int] = []
+    repair: set[date] = set()
     for key, counts in delta.items():
         row = existing.get(key) or IncidentDailyCount(day=key[0], region_code=key[1])
         for column, n in counts.items():
@@ -405,9 +408,15 @@ def _days_q(field_name: str, days: list[date]) -> Q:
     """The local days as few datetime ranges as possible (consecutive days merged)."""
     tz = timezone.get_current_timezone()
     q = Q()
-    run_start = previous = None
+    run_start: date | None = None
+    previous: date | None = None
     for day in [*sorted(days), None]:
-        if run_start is not None and (day is None or day != previous + timedelta(days=1)):
+        # previous is set whenever run_start is (said for the type checker)
+        if (
+            run_start is not None
+            and previous is not None
+            and (day is None or day != previous + timedelta(days=1))
+        ):
             q |= Q(
                 **{
                     f"{field_name}__gte": datetime.combine(run_start, time.min, tzinfo=tz),

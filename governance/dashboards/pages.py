@@ -105,8 +105,8 @@ def _region_choices(user: User) -> list[RegionChoice]:
 
 
 def _region_options(choices: list[RegionChoice], query: kpis.KpiQuery) -> str:
-    """The <option>s of the region picker, written in Python (a template loop over a city's
-    1,111 regions took a tenth of the page's time)."""
+    """The <option>s of the region picker, written in Python: a template loop over a city's
+    regions was a large part of the page's time (docs/performance.md)."""
     chosen = query.region.code if query.region is not None else None
     return format_html_join(
         "\n",
@@ -165,7 +165,7 @@ def _dashboard_context(request: HttpRequest, query: kpis.KpiQuery) -> dict[str, 
     trend = kpis.kpi_trend(query, interval=interval)
     categories = kpis.reported_by_category(query)
     # The heat map's GeoJSON goes inline for a region of up to HEAT_INLINE_MAX_CELLS cells; a
-    # whole city (10,000 cells: ~6 MB) is fetched by the page from the heat map API instead.
+    # whole city (megabytes: docs/performance.md) is fetched by the page from the heat map API.
     inline = _heat_cells(query, user) <= HEAT_INLINE_MAX_CELLS
     heat = kpis.cell_heat(query, user=user) if inline else None
     ranking = [

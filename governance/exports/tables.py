@@ -181,7 +181,7 @@ def _mediation_table(user: User, params: dict[str, Any]) -> ExportTable:
     def rows() -> Iterator[list[Any]]:
         for case in qs.iterator(chunk_size=500):
             parties = list(case.parties.all())
-            days = ""
+            days: str | float = ""
             if case.concluded_at:
                 days = round((case.concluded_at - case.created_at).total_seconds() / 86400, 1)
             yield [
@@ -189,7 +189,7 @@ def _mediation_table(user: User, params: dict[str, Any]) -> ExportTable:
                 _local(case.created_at),
                 case.room.name if case.room_id else "",
                 str(case.mediator) if case.mediator_id else "",
-                case.category.name if case.category_id else "",
+                case.category.name if case.category is not None else "",
                 case.get_source_display(),
                 "、".join(p.name if contacts else mask_name(p.name) for p in parties),
                 "、".join(
@@ -291,7 +291,7 @@ def kpi_row_cells(row: kpis.KpiRow) -> list[Any]:
         value = row.values[kpi.key]
         cells.append(value.display)
         if kpi.kind != "count":
-            numerator = value.numerator
+            numerator: float = value.numerator
             if kpi.kind == "hours":  # total hours over the incidents counted
                 numerator = round(value.numerator / 3600, 2)
             cells.extend([numerator, value.denominator])

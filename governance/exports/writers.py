@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.utils import timezone, translation
 
@@ -13,7 +13,7 @@ from core.spreadsheets import formula_safe
 from governance.exports.tables import ExportTable
 from governance.models import ExportFormat
 
-CONTENT_TYPES = {
+CONTENT_TYPES: dict[str, str] = {
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ExportFormat.CSV: "text/csv; charset=utf-8",
 }
@@ -35,7 +35,7 @@ def _cell(value: Any) -> Any:
 def write_table(
     table: ExportTable,
     fmt: str,
-    stream: io.IOBase,
+    stream: BinaryIO,
     *,
     progress: Callable[[int], None] | None = None,
 ) -> int:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from governance import aggregates
 from governance.kpis.query import KpiQuery
+
+Counts = TypeVar("Counts")  # what a compute function returns: counts per group, a series ...
 
 
 def cache_seconds() -> int:
@@ -28,7 +30,7 @@ _page_marks = threading.local()
 @contextmanager
 def one_watermark_read() -> Iterator[None]:
     """Within the block (one page: governance.dashboards), the facts' watermark is read once
-    rather than once per cached block (the dashboard asks for it 7 times)."""
+    rather than once per cached block (a dashboard has several; docs/performance.md)."""
     _page_marks.active, _page_marks.has_mark = True, False
     try:
         yield
@@ -45,7 +47,7 @@ def facts_watermark() -> datetime | None:
     return _page_marks.mark
 
 
-def _cached_counts(query: KpiQuery, compute: Any, kind: str) -> dict[str, dict[str, Any]]:
+def _cached_counts(query: KpiQuery, compute: Callable[[KpiQuery], Counts], kind: str) -> Counts:
     seconds = cache_seconds()
     if seconds <= 0:
         return compute(query)

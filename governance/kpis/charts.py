@@ -79,8 +79,8 @@ def _kpi_trend(query: KpiQuery, *, interval: str = "day") -> list[dict[str, Any]
             .annotate(n=Count("pk"))
             .order_by()
         )
-        for row in reported:
-            add(_as_date(row["period"]), "reported", row["n"])
+        for reported_row in reported:
+            add(_as_date(reported_row["period"]), "reported", reported_row["n"])
         closed = (
             facts.filter(set_q("closed", query))
             .annotate(period=TruncDay("closed_at", tzinfo=tz))
@@ -88,21 +88,21 @@ def _kpi_trend(query: KpiQuery, *, interval: str = "day") -> list[dict[str, Any]
             .annotate(n=Count("pk"), on_time=Count("pk", filter=Q(closed_on_time=True)))
             .order_by()
         )
-        for row in closed:
-            add(_as_date(row["period"]), "closed", row["n"])
-            add(_as_date(row["period"]), "closed_on_time", row["on_time"])
+        for closed_row in closed:
+            add(_as_date(closed_row["period"]), "closed", closed_row["n"])
+            add(_as_date(closed_row["period"]), "closed_on_time", closed_row["on_time"])
     # Every bucket of the period, empty ones too (a chart without gaps).
     buckets: list[str] = []
     day = query.start
     while day <= query.end:
         if interval == "day":
-            key = day
+            bucket = day
         elif interval == "week":
-            key = day - timedelta(days=day.weekday())
+            bucket = day - timedelta(days=day.weekday())
         else:
-            key = day.replace(day=1)
-        if not buckets or buckets[-1] != key.isoformat():
-            buckets.append(key.isoformat())
+            bucket = day.replace(day=1)
+        if not buckets or buckets[-1] != bucket.isoformat():
+            buckets.append(bucket.isoformat())
         day += timedelta(days=1)
     return [
         {
@@ -143,7 +143,7 @@ def _reported_by_category(query: KpiQuery, *, large_class: bool = True) -> list[
         category = categories.get(row["category_id"])
         if category is None:
             continue
-        target = category.parent if large_class and category.parent_id else category
+        target = category.parent if large_class and category.parent is not None else category
         counts[target.pk] = counts.get(target.pk, 0) + row["n"]
     result = [
         {

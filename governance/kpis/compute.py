@@ -213,6 +213,7 @@ def _daily_counts(query: KpiQuery) -> dict[str, dict[str, Any]]:
 def live_counts(query: KpiQuery) -> dict[str, dict[str, int]]:
     """Live sets (overdue now), counted on the incident table per group key."""
     incidents = Incident.objects.filter(dimension_q(query)).filter(live_q("overdue_now", query))
+    grouped: QuerySet[Any, Any]
     if query.group_by == "unit":
         grouped = incidents.values("handling_level", "handling_region_id", "handling_department")
     else:

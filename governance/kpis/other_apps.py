@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from django.utils.translation import get_language, gettext_lazy
 
@@ -45,7 +46,8 @@ def _mediation_kpis(query: KpiQuery, *, user: User) -> dict[str, Any] | None:
         concluded += 1
         if outcome == CaseOutcome.AGREEMENT:
             agreements += 1
-            days.append((ended - created).total_seconds() / 86400)
+            # concluded_at is set: the filter above asks for it
+            days.append((cast(datetime, ended) - created).total_seconds() / 86400)
     return {
         "concluded": concluded,
         "agreements": agreements,
