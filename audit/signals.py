@@ -1,5 +1,6 @@
 """Receivers: logins (Django's auth signals), state changes (every timeline event of incidents,
-mediation cases and petitions), exports (governance.ExportJob rows)."""
+mediation cases and petitions). Exports are recorded by the apps that make them
+(governance.signals, petitions.exports): audit imports nothing of the apps above it."""
 
 from django.apps import apps
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -74,25 +75,6 @@ def on_timeline_events_bulk(sender, events, **kwargs):
     AuditEvent.objects.bulk_create([_state_row(e) for e in events], batch_size=500)
 
 
-def on_export(sender, instance, created, raw=False, **kwargs):
-    if not created or raw:
-        return
-    from governance.exports import sees_contacts
-
-    user = instance.user
-    record(
-        AuditKind.EXPORTED,
-        actor=user,
-        obj=instance,
-        details={
-            "kind": instance.kind,
-            "format": instance.fmt,
-            "params": instance.params,
-            "unmasked": sees_contacts(user),
-        },
-    )
-
-
 def connect() -> None:
     user_logged_in.connect(on_login, dispatch_uid="audit_login")
     user_logged_out.connect(on_logout, dispatch_uid="audit_logout")
@@ -103,7 +85,3 @@ def connect() -> None:
                 on_timeline_event, sender=model, dispatch_uid=f"audit_{model._meta.label_lower}"
             )
     timeline_events_bulk_created.connect(on_timeline_events_bulk, dispatch_uid="audit_bulk")
-    if apps.is_installed("governance"):
-        post_save.connect(
-            on_export, sender=apps.get_model("governance", "ExportJob"), dispatch_uid="audit_export"
-        )

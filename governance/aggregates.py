@@ -29,6 +29,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from governance.kpi_sets import ANCHORED_SETS, ANCHORS
 from governance.models import FactWatermark, IncidentDailyCount, IncidentFact
 from incidents.models import Action, Incident, IncidentEvent, IncidentState
 
@@ -215,7 +216,7 @@ def _local_day(moment: datetime | None) -> date | None:
 
 
 def _matches(values: dict[str, Any], condition: dict[str, Any]) -> bool:
-    """Evaluate a set's condition (kpis.ANCHORED_SETS: exact, __isnull, __gte) on one fact."""
+    """Evaluate a set's condition (kpi_sets.ANCHORED_SETS: exact, __isnull, __gte) on one fact."""
     for lookup, expected in condition.items():
         name, _, operator = lookup.partition("__")
         value = values[name]
@@ -232,7 +233,6 @@ def _matches(values: dict[str, Any], condition: dict[str, Any]) -> bool:
 
 def _contributions(values: dict[str, Any]) -> dict[tuple[date, str], Counter]:
     """What one fact adds to the daily counts: {(local day, region code): {column: n}}."""
-    from governance.kpis import ANCHORED_SETS, ANCHORS
 
     result: dict[tuple[date, str], Counter] = {}
     for anchor, field_name in ANCHORS.items():
@@ -287,7 +287,10 @@ def _apply_daily_deltas(old: list[dict[str, Any]], new: list[dict[str, Any]]) ->
         for row in IncidentDailyCount.objects.select_for_update().filter(wanted)
     }
     columns = [*_daily_columns()]
-    created, updated, emptied, repair = [], [], [], set()
+    created: list[IncidentDailyCount] = []
+    updated: list[IncidentDailyCount] = []
+    emptied: list[int] = []
+    repair: set[date] = set()
     for key, counts in delta.items():
         row = existing.get(key) or IncidentDailyCount(day=key[0], region_code=key[1])
         for column, n in counts.items():
@@ -313,8 +316,6 @@ def _apply_daily_deltas(old: list[dict[str, Any]], new: list[dict[str, Any]]) ->
 
 
 def _daily_columns() -> list[str]:
-    from governance.kpis import ANCHORED_SETS
-
     return [*ANCHORED_SETS, "handling_seconds"]
 
 
@@ -407,9 +408,15 @@ def _days_q(field_name: str, days: list[date]) -> Q:
     """The local days as few datetime ranges as possible (consecutive days merged)."""
     tz = timezone.get_current_timezone()
     q = Q()
-    run_start = previous = None
+    run_start: date | None = None
+    previous: date | None = None
     for day in [*sorted(days), None]:
-        if run_start is not None and (day is None or day != previous + timedelta(days=1)):
+        # previous is set whenever run_start is (said for the type checker)
+        if (
+            run_start is not None
+            and previous is not None
+            and (day is None or day != previous + timedelta(days=1))
+        ):
             q |= Q(
                 **{
                     f"{field_name}__gte": datetime.combine(run_start, time.min, tzinfo=tz),
@@ -428,7 +435,6 @@ def _days_q(field_name: str, days: list[date]) -> Q:
 def daily_counts_recompute(*, days: Iterable[date] | None) -> int:
     """Sum the facts of these local days (None: all) per day and community into
     IncidentDailyCount, replacing what was there. Returns the number of rows written."""
-    from governance.kpis import ANCHORED_SETS, ANCHORS
 
     tz = timezone.get_current_timezone()
     day_list = sorted(set(days)) if days is not None else None

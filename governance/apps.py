@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = _("Portal")
+
+    def ready(self) -> None:
+        from governance import signals
+
+        signals.connect()  # exports to the audit log

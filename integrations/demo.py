@@ -109,7 +109,7 @@ def _demo_attributes() -> int:
 def load_demo(data: dict, stdout) -> None:
     """Create the demo partner, its key and the Open311 attributes (idempotent); print the
     key and secret and add them to the start banner."""
-    from governance.banner import demo_banner_add
+    from core.banner import demo_banner_add
 
     partner, partner_created = _demo_partner(data)
     key_created = _demo_key(partner)

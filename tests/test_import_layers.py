@@ -55,8 +55,6 @@ KNOWN_CYCLES: list[frozenset[str]] = [
             "petitions.services",
         }
     ),
-    # B4: aggregates needs kpis' anchors (pure data); kpis needs aggregates.facts_as_of.
-    frozenset({"governance.aggregates", "governance.kpis"}),
 ]
 
 

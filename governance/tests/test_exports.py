@@ -362,3 +362,25 @@ def test_purge_removes_old_files_keeps_the_record(city, settings):
     import os
 
     assert not os.path.exists(path)
+
+
+# --- every export is in the audit log -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("user_name", "unmasked"), [("dispatcher", True), ("supervisor", False)])
+def test_an_export_is_audited_with_whether_it_was_unmasked(
+    client, city, at_now, user_name, unmasked
+):
+    from audit.models import AuditEvent, AuditKind
+
+    user = getattr(city, user_name)
+    client.force_login(user)
+    params = {"kpi": "reported", **PERIOD}
+    response = post_export(client, "incidents", "csv", params)
+    assert response.status_code == 200
+    job = ExportJob.objects.get(user=user)
+    event = AuditEvent.objects.get(kind=AuditKind.EXPORTED, actor=user)
+    assert event.object_id == str(job.pk)
+    assert event.details["kind"] == "incidents"
+    assert event.details["format"] == "csv"
+    assert event.details["unmasked"] is unmasked

@@ -1,9 +1,9 @@
 """Print what a person needs to try the running portal: its URL, the demo logins and the lines
-demo loaders left in var/demo_banner.txt (see governance.banner). `make run` calls it."""
+demo loaders left in var/demo_banner.txt (see core.banner). `make run` calls it."""
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from governance.banner import demo_banner_lines
+from core.banner import demo_banner_lines
 
 
 class Command(BaseCommand):

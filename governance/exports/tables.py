@@ -1,54 +1,23 @@
-"""Ledgers (台账) and KPI tables to xlsx and CSV.
-
-- Headers are Chinese (the file is rendered in zh-hans whoever asks).
-- Personal data: phones and ID numbers masked (core.masking), names too, unless the user's role
-  may see contacts (accounts.models.ROLES_SEEING_CONTACTS; petitions: the petitions app's own
-  rules, petitions.services.can_see_phone / can_see_id_number).
-- The rows are the same query as the page the export was asked from (governance.kpis for the
-  incident ledger and the KPI table; the owning apps' selectors for mediation and petitions).
-- Small (≤ settings.GOVERNANCE_EXPORT_INLINE_MAX_ROWS, 2,000 by default): streamed at once.
-  Larger: an ExportJob written by governance.tasks.export_run under MEDIA_ROOT/exports/ with
-  its progress, downloaded by its owner only.
-Every export is recorded as an ExportJob (who exported what, with which filters).
-"""
+"""The tables an export writes: the incident ledger, mediation cases, petitions and the KPI
+table, each the same query as its page, headers in Chinese, personal data masked unless the
+user may see it."""
 
 from __future__ import annotations
 
-import csv
-import io
-import logging
-import os
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.core.files.storage import default_storage
-from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.models import ROLES_SEEING_CONTACTS, User
-from core.exceptions import ApplicationError, NotFoundError, ValidationFailed
+from core.exceptions import ValidationFailed
 from core.masking import mask_id_number, mask_name, mask_phone
-from core.spreadsheets import formula_safe
 from governance import kpis
-from governance.models import ExportFormat, ExportJob, ExportKind
-
-logger = logging.getLogger(__name__)
-
-CONTENT_TYPES = {
-    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ExportFormat.CSV: "text/csv; charset=utf-8",
-}
-EXPORT_KEEP_DAYS = 7
-
-
-def inline_max_rows() -> int:
-    return int(getattr(settings, "GOVERNANCE_EXPORT_INLINE_MAX_ROWS", 2000))
+from governance.models import ExportKind
 
 
 def sees_contacts(user: User) -> bool:
@@ -212,7 +181,7 @@ def _mediation_table(user: User, params: dict[str, Any]) -> ExportTable:
     def rows() -> Iterator[list[Any]]:
         for case in qs.iterator(chunk_size=500):
             parties = list(case.parties.all())
-            days = ""
+            days: str | float = ""
             if case.concluded_at:
                 days = round((case.concluded_at - case.created_at).total_seconds() / 86400, 1)
             yield [
@@ -220,7 +189,7 @@ def _mediation_table(user: User, params: dict[str, Any]) -> ExportTable:
                 _local(case.created_at),
                 case.room.name if case.room_id else "",
                 str(case.mediator) if case.mediator_id else "",
-                case.category.name if case.category_id else "",
+                case.category.name if case.category is not None else "",
                 case.get_source_display(),
                 "、".join(p.name if contacts else mask_name(p.name) for p in parties),
                 "、".join(
@@ -322,7 +291,7 @@ def kpi_row_cells(row: kpis.KpiRow) -> list[Any]:
         value = row.values[kpi.key]
         cells.append(value.display)
         if kpi.kind != "count":
-            numerator = value.numerator
+            numerator: float = value.numerator
             if kpi.kind == "hours":  # total hours over the incidents counted
                 numerator = round(value.numerator / 3600, 2)
             cells.extend([numerator, value.denominator])
@@ -360,203 +329,3 @@ def export_table(*, user: User, kind: str, params: dict[str, Any]) -> ExportTabl
         raise ValidationFailed(_("Unknown export."), extra={"kind": [_("Unknown export.")]})
     with translation.override("zh-hans"):
         return TABLES[kind](user, params)
-
-
-# --- writers ------------------------------------------------------------------------------------
-
-
-def _cell(value: Any) -> Any:
-    """A value as a CSV/xlsx cell: text that looks like a formula is prefixed with ' so a
-    spreadsheet shows it instead of running it (core.spreadsheets)."""
-    if value is None:
-        return ""
-    if isinstance(value, int | float):
-        return value
-    return formula_safe(str(value))
-
-
-def write_table(
-    table: ExportTable,
-    fmt: str,
-    stream: io.IOBase,
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> int:
-    """Write the table to a binary stream; `progress(rows written)` is called now and then.
-    Returns the number of rows written."""
-    written = 0
-    step = max(200, table.count // 50)
-    with translation.override("zh-hans"):
-        rows: Iterable[list[Any]] = table.rows()
-        if fmt == ExportFormat.CSV:
-            text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-            writer = csv.writer(text)
-            writer.writerow(table.headers)
-            for row in rows:
-                writer.writerow([_cell(v) for v in row])
-                written += 1
-                if progress and written % step == 0:
-                    progress(written)
-            text.flush()
-            text.detach()
-        else:
-            from openpyxl import Workbook
-            from openpyxl.cell import WriteOnlyCell
-            from openpyxl.styles import Font
-
-            workbook = Workbook(write_only=True)
-            sheet = workbook.create_sheet(_sheet_title(table.title))
-            bold = Font(bold=True)
-            header = []
-            for title in table.headers:
-                cell = WriteOnlyCell(sheet, value=title)
-                cell.font = bold
-                header.append(cell)
-            sheet.append(header)
-            for row in rows:
-                sheet.append([_cell(v) for v in row])
-                written += 1
-                if progress and written % step == 0:
-                    progress(written)
-            workbook.save(stream)
-    return written
-
-
-def _sheet_title(title: str) -> str:
-    for char in "[]:*?/\\":
-        title = title.replace(char, " ")
-    return title[:31]
-
-
-def file_name(table: ExportTable, fmt: str) -> str:
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    safe = "".join(c for c in table.title if c not in '\\/:*?"<>|').strip() or "export"
-    return f"{safe}-{stamp}.{fmt}"
-
-
-# --- services -----------------------------------------------------------------------------------
-
-
-@dataclass
-class ExportResult:
-    job: ExportJob
-    content: bytes | None = None  # set when the export was small enough to download at once
-    filename: str = ""
-    content_type: str = ""
-
-
-def export_request(
-    *, user: User, kind: str, fmt: str, params: dict[str, Any], inline: bool = True
-) -> ExportResult:
-    """Export a ledger or KPI table. Validates the parameters by building the table (the same
-    query as the page); ≤ inline_max_rows() rows (and `inline`): the file is made now and
-    returned; otherwise an ExportJob is created and governance.tasks.export_run is enqueued on
-    commit. Either way the export is recorded."""
-    from governance.tasks import export_run
-
-    if fmt not in ExportFormat.values:
-        raise ValidationFailed(_("Unknown format."), extra={"fmt": [_("Unknown format.")]})
-    table = export_table(user=user, kind=kind, params=params)
-    if inline and table.count <= inline_max_rows():
-        buffer = io.BytesIO()
-        written = write_table(table, fmt, buffer)
-        now = timezone.now()
-        job = ExportJob.objects.create(
-            user=user,
-            kind=kind,
-            fmt=fmt,
-            params=params,
-            status=ExportJob.Status.DONE,
-            inline=True,
-            progress=100,
-            row_count=written,
-            started_at=now,
-            finished_at=now,
-        )
-        return ExportResult(
-            job=job,
-            content=buffer.getvalue(),
-            filename=file_name(table, fmt),
-            content_type=CONTENT_TYPES[fmt],
-        )
-    with transaction.atomic():
-        job = ExportJob.objects.create(
-            user=user, kind=kind, fmt=fmt, params=params, row_count=table.count
-        )
-        transaction.on_commit(lambda: export_run.delay(job.pk))
-    return ExportResult(job=job)
-
-
-def export_job_get(*, user: User, job_id: int) -> ExportJob:
-    """The user's own export; NotFoundError for anybody else's."""
-    job = ExportJob.objects.filter(pk=job_id, user=user).first()
-    if job is None:
-        raise NotFoundError(_("Export not found."))
-    return job
-
-
-def export_job_run(*, job_id: int) -> ExportJob | None:
-    """Write the file of a queued export (the task). Idempotent: a finished job is left as it
-    is; a job found running (a worker died) is written again. Errors in the data or the
-    filters mark the job failed with the message."""
-    job = ExportJob.objects.select_related("user").filter(pk=job_id).first()
-    if job is None or job.finished:
-        return job
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.RUNNING, started_at=timezone.now(), progress=0, error=""
-    )
-    try:
-        table = export_table(user=job.user, kind=job.kind, params=job.params)
-        total = max(table.count, 1)
-        ExportJob.objects.filter(pk=job.pk).update(row_count=table.count)
-
-        def progress(done: int) -> None:
-            ExportJob.objects.filter(pk=job.pk).update(progress=min(99, done * 100 // total))
-
-        # A random name: the file's path reveals neither the owner, nor the table, nor the
-        # time, and cannot be guessed (security review M5). The title is the download's name.
-        name = default_storage.get_available_name(f"exports/{uuid.uuid4().hex}.{job.fmt}")
-        download_name = file_name(table, job.fmt)
-        path = default_storage.path(name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as stream:
-            written = write_table(table, job.fmt, stream, progress=progress)
-    except (OperationalError, InterfaceError):
-        raise  # transient: the task retries it
-    except Exception as exc:  # anything else: the job fails visibly, with the reason
-        message = exc.message if isinstance(exc, ApplicationError) else str(exc)
-        logger.exception("export %s failed", job.pk)
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportJob.Status.FAILED, error=message[:1000], finished_at=timezone.now()
-        )
-        return ExportJob.objects.get(pk=job.pk)
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.DONE,
-        file=name,
-        filename=download_name,
-        progress=100,
-        row_count=written,
-        finished_at=timezone.now(),
-    )
-    return ExportJob.objects.get(pk=job.pk)
-
-
-def export_download_name(job: ExportJob) -> str:
-    """The name the owner's download is given (Content-Disposition): the table's title and the
-    time it was made, never the stored name."""
-    return job.filename or f"{job.get_kind_display()}-{job.pk}.{job.fmt}"
-
-
-def exports_purge(*, now: datetime | None = None, keep_days: int = EXPORT_KEEP_DAYS) -> int:
-    """Delete the files of exports older than `keep_days` (the rows stay as the audit trail)."""
-    now = now or timezone.now()
-    old = ExportJob.objects.filter(created_at__lt=now - timedelta(days=keep_days)).exclude(file="")
-    removed = 0
-    for job in old.iterator():
-        try:
-            job.file.delete(save=False)
-        except OSError:
-            logger.warning("export %s: could not delete %s", job.pk, job.file.name)
-        ExportJob.objects.filter(pk=job.pk).update(file="")
-        removed += 1
-    return removed
