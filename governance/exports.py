@@ -3,7 +3,7 @@
 - Headers are Chinese (the file is rendered in zh-hans whoever asks).
 - Personal data: phones and ID numbers masked (core.masking), names too, unless the user's role
   may see contacts (accounts.models.ROLES_SEEING_CONTACTS; petitions: the petitions app's own
-  rules, petitions.services.can_see_phone / can_see_id_number).
+  rules, petitions.policies.can_see_phone / can_see_id_number).
 - The rows are the same query as the page the export was asked from (governance.kpis for the
   incident ledger and the KPI table; the owning apps' selectors for mediation and petitions).
 - Small (≤ settings.GOVERNANCE_EXPORT_INLINE_MAX_ROWS, 2,000 by default): streamed at once.
@@ -245,7 +245,7 @@ def _petitions_table(user: User, params: dict[str, Any]) -> ExportTable:
     """Petitions received in the period in the region (petitions.selectors scoping; merged
     submissions left out as in the petitions analysis)."""
     from petitions import selectors as petition_selectors
-    from petitions.services import can_see_id_number, can_see_phone
+    from petitions.policies import can_see_id_number, can_see_phone
 
     query = _period_and_region(user, params)
     qs = (

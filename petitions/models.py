@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.crypto import EncryptedCharField
 from core.models import TimelineEvent, TimeStampedModel
+from core.workflow import Graph
 from petitions import personal_data
 
 
@@ -100,6 +101,9 @@ TRANSITIONS: dict[str, set[str]] = {
     S.NOT_TAKEN: set(),
     S.CLOSED: set(),
 }
+# The same graph for core.workflow (check/move): every action may take any of these edges; the
+# services name the action (PetitionAction) they record with each move.
+GRAPH = Graph(transitions=TRANSITIONS)
 FINAL_STATES = [S.NOT_TAKEN, S.CLOSED, S.MERGED]
 OPEN_STATES = [s for s in PetitionState.values if s not in FINAL_STATES]
 HANDLING_STATES = [S.ACCEPTED, S.IN_HANDLING, S.EXTENDED]
@@ -683,37 +687,51 @@ class PetitionAttachment(models.Model):
         return self.name
 
 
-EVENT_LABELS = {
-    "received": _("received"),
-    "merged": _("merged into an open petition of the same matter"),
-    "duplicate_merged": _("the same matter was raised again and merged here"),
-    "duplicate_unmerged": _("a wrong merge was undone"),
-    "merge_undone": _("merge undone: handled on its own"),
-    "refused_after_reexamination": _("not taken: settled by re-examination (Art. 36)"),
-    "accepted": _("accepted"),
-    "transferred": _("transferred"),
-    "transfer_objected": _("the receiving unit objected to the transfer"),
-    "not_taken": _("not taken"),
-    "handling_started": _("handling started"),
-    "extension_requested": _("extension requested"),
-    "extension_refused": _("extension refused"),
-    "extended": _("handling time extended"),
-    "replied": _("reply issued"),
-    "rated": _("rated by the petitioner"),
-    "review_requested": _("review requested"),
-    "reviewed": _("review opinion issued"),
-    "reexam_requested": _("re-examination requested"),
-    "hearing": _("hearing held (time not counted)"),
-    "reexamined": _("re-examination opinion issued"),
-    "closed": pgettext_lazy("petition state", "closed"),
-    "overdue": _("deadline passed"),
-    "referred_to_mediation": _("referred to mediation"),
-    "turned_into_incident": _("turned into an incident"),
-    "merge_suggested": _("possible repeat of an earlier petition: an officer decides"),
-    "merge_confirmed": _("an officer confirmed the repeat"),
-    "merge_dismissed": _("an officer found it is not a repeat"),
-    "opinion_delivered": _("written opinion received by the petitioner"),
-}
+class PetitionAction(models.TextChoices):
+    """What a timeline event records (PetitionEvent.action): the stored values are the event
+    names the services have always written (past tense: what happened), so no data moves.
+    Pages and the API name their moves in the imperative (petitions.moves maps each to the
+    event it records)."""
+
+    RECEIVED = "received", _("received")
+    MERGED = "merged", _("merged into an open petition of the same matter")
+    DUPLICATE_MERGED = "duplicate_merged", _("the same matter was raised again and merged here")
+    DUPLICATE_UNMERGED = "duplicate_unmerged", _("a wrong merge was undone")
+    MERGE_UNDONE = "merge_undone", _("merge undone: handled on its own")
+    REFUSED_AFTER_REEXAMINATION = (
+        "refused_after_reexamination",
+        _("not taken: settled by re-examination (Art. 36)"),
+    )
+    ACCEPTED = "accepted", _("accepted")
+    TRANSFERRED = "transferred", _("transferred")
+    TRANSFER_OBJECTED = "transfer_objected", _("the receiving unit objected to the transfer")
+    NOT_TAKEN = "not_taken", _("not taken")
+    HANDLING_STARTED = "handling_started", _("handling started")
+    EXTENSION_REQUESTED = "extension_requested", _("extension requested")
+    EXTENSION_REFUSED = "extension_refused", _("extension refused")
+    EXTENDED = "extended", _("handling time extended")
+    REPLIED = "replied", _("reply issued")
+    RATED = "rated", _("rated by the petitioner")
+    REVIEW_REQUESTED = "review_requested", _("review requested")
+    REVIEWED = "reviewed", _("review opinion issued")
+    REEXAM_REQUESTED = "reexam_requested", _("re-examination requested")
+    HEARING = "hearing", _("hearing held (time not counted)")
+    REEXAMINED = "reexamined", _("re-examination opinion issued")
+    CLOSED = "closed", pgettext_lazy("petition state", "closed")
+    OVERDUE = "overdue", _("deadline passed")
+    REFERRED_TO_MEDIATION = "referred_to_mediation", _("referred to mediation")
+    TURNED_INTO_INCIDENT = "turned_into_incident", _("turned into an incident")
+    MERGE_SUGGESTED = (
+        "merge_suggested",
+        _("possible repeat of an earlier petition: an officer decides"),
+    )
+    MERGE_CONFIRMED = "merge_confirmed", _("an officer confirmed the repeat")
+    MERGE_DISMISSED = "merge_dismissed", _("an officer found it is not a repeat")
+    OPINION_DELIVERED = "opinion_delivered", _("written opinion received by the petitioner")
+
+
+# The label of each event action (kept for old imports; PetitionAction is the vocabulary).
+EVENT_LABELS = dict(PetitionAction.choices)
 
 MERGE_REASON_LABELS = {
     "same_account": _("same petitioner (the same signed-in account)"),
