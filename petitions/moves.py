@@ -34,7 +34,6 @@ from accounts.models import User
 from petitions import forms, services
 from petitions.models import Petition, PetitionAction
 
-A = PetitionAction
 Perform = Callable[[User, int, Mapping[str, Any]], Petition]
 
 
@@ -96,7 +95,7 @@ MOVES: dict[str, PetitionMove] = {
             note=data.get("note", ""),
             handling_unit=data.get("handling_unit", ""),
         ),
-        A.ACCEPTED,
+        PetitionAction.ACCEPTED,
         gettext_lazy("Accepted; the petitioner is told."),
     ),
     "transfer": PetitionMove(
@@ -108,7 +107,7 @@ MOVES: dict[str, PetitionMove] = {
             unit_name=data["unit_name"],
             note=data.get("note", ""),
         ),
-        A.TRANSFERRED,
+        PetitionAction.TRANSFERRED,
         gettext_lazy("Transferred; the petitioner is told."),
     ),
     "decline": PetitionMove(
@@ -119,7 +118,7 @@ MOVES: dict[str, PetitionMove] = {
             reason=data["reason"],
             legal_basis=data.get("legal_basis", ""),
         ),
-        A.NOT_TAKEN,
+        PetitionAction.NOT_TAKEN,
         gettext_lazy("Recorded as not taken; the petitioner is told."),
     ),
     "object": PetitionMove(
@@ -127,13 +126,13 @@ MOVES: dict[str, PetitionMove] = {
         lambda actor, pk, data: services.petition_transfer_object(
             actor=actor, petition_id=pk, reason=data["reason"]
         ),
-        A.TRANSFER_OBJECTED,
+        PetitionAction.TRANSFER_OBJECTED,
         gettext_lazy("Objection recorded; the petition goes back to the sender."),
     ),
     "start": PetitionMove(
         forms.EmptyForm,
         lambda actor, pk, data: services.petition_start_handling(actor=actor, petition_id=pk),
-        A.HANDLING_STARTED,
+        PetitionAction.HANDLING_STARTED,
         gettext_lazy("Handling started."),
     ),
     "extension_request": PetitionMove(
@@ -141,7 +140,7 @@ MOVES: dict[str, PetitionMove] = {
         lambda actor, pk, data: services.petition_extension_request(
             actor=actor, petition_id=pk, days=data["days"], reason=data["reason"]
         ),
-        A.EXTENSION_REQUESTED,
+        PetitionAction.EXTENSION_REQUESTED,
         gettext_lazy("Extension requested from the head of the unit."),
     ),
     "extension_decide": PetitionMove(
@@ -149,7 +148,7 @@ MOVES: dict[str, PetitionMove] = {
         lambda actor, pk, data: services.petition_extension_decide(
             actor=actor, petition_id=pk, approve=data["approve"], note=data.get("note", "")
         ),
-        A.EXTENDED,
+        PetitionAction.EXTENDED,
         gettext_lazy("Decision on the extension recorded."),
     ),
     "reply": PetitionMove(
@@ -157,7 +156,7 @@ MOVES: dict[str, PetitionMove] = {
         lambda actor, pk, data: services.petition_reply(
             actor=actor, petition_id=pk, opinion=_opinion(data)
         ),
-        A.REPLIED,
+        PetitionAction.REPLIED,
         gettext_lazy("Reply issued."),
     ),
     "rate": PetitionMove(
@@ -168,7 +167,7 @@ MOVES: dict[str, PetitionMove] = {
             satisfaction=data["satisfaction"],
             comment=data.get("comment", ""),
         ),
-        A.RATED,
+        PetitionAction.RATED,
         gettext_lazy("Thank you for your rating."),
     ),
     "review_request": PetitionMove(
@@ -176,7 +175,7 @@ MOVES: dict[str, PetitionMove] = {
         lambda actor, pk, data: services.petition_review_request(
             actor=actor, petition_id=pk, reason=data["reason"]
         ),
-        A.REVIEW_REQUESTED,
+        PetitionAction.REVIEW_REQUESTED,
         gettext_lazy("Review requested."),
     ),
     "review": PetitionMove(
@@ -184,7 +183,7 @@ MOVES: dict[str, PetitionMove] = {
         lambda actor, pk, data: services.petition_review(
             actor=actor, petition_id=pk, opinion=_opinion(data)
         ),
-        A.REVIEWED,
+        PetitionAction.REVIEWED,
         gettext_lazy("Review opinion issued."),
     ),
     "reexam_request": PetitionMove(
@@ -192,7 +191,7 @@ MOVES: dict[str, PetitionMove] = {
         lambda actor, pk, data: services.petition_reexam_request(
             actor=actor, petition_id=pk, reason=data["reason"]
         ),
-        A.REEXAM_REQUESTED,
+        PetitionAction.REEXAM_REQUESTED,
         gettext_lazy("Re-examination requested."),
     ),
     "hearing": PetitionMove(
@@ -200,7 +199,7 @@ MOVES: dict[str, PetitionMove] = {
         lambda actor, pk, data: services.petition_hearing_record(
             actor=actor, petition_id=pk, days=data["days"], note=data.get("note", "")
         ),
-        A.HEARING,
+        PetitionAction.HEARING,
         gettext_lazy("Hearing recorded."),
     ),
     "reexamine": PetitionMove(
@@ -208,7 +207,7 @@ MOVES: dict[str, PetitionMove] = {
         lambda actor, pk, data: services.petition_reexamine(
             actor=actor, petition_id=pk, opinion=_opinion(data)
         ),
-        A.REEXAMINED,
+        PetitionAction.REEXAMINED,
         gettext_lazy("Re-examination opinion issued."),
     ),
     "close": PetitionMove(
@@ -216,13 +215,13 @@ MOVES: dict[str, PetitionMove] = {
         lambda actor, pk, data: services.petition_close(
             actor=actor, petition_id=pk, note=data.get("note", "")
         ),
-        A.CLOSED,
+        PetitionAction.CLOSED,
         gettext_lazy("Petition closed."),
     ),
     "refer_mediation": PetitionMove(
         forms.MediationReferralForm,
         _refer_mediation,
-        A.REFERRED_TO_MEDIATION,
+        PetitionAction.REFERRED_TO_MEDIATION,
         gettext_lazy("Referred to mediation."),
     ),
     "to_incident": PetitionMove(
@@ -236,7 +235,7 @@ MOVES: dict[str, PetitionMove] = {
             address=data.get("address", ""),
             note=data.get("note", ""),
         ),
-        A.TURNED_INTO_INCIDENT,
+        PetitionAction.TURNED_INTO_INCIDENT,
         gettext_lazy("Incident reported."),
     ),
     "undo_merge": PetitionMove(
@@ -244,19 +243,19 @@ MOVES: dict[str, PetitionMove] = {
         lambda actor, pk, data: services.petition_merge_undo(
             actor=actor, petition_id=pk, reason=data["reason"]
         ),
-        A.MERGE_UNDONE,
+        PetitionAction.MERGE_UNDONE,
         gettext_lazy("Merge undone; the submission is now a petition of its own."),
     ),
     "merge_confirm": PetitionMove(
         forms.MergeDecisionForm,
         _merge_decision(services.petition_merge_confirm),
-        A.MERGE_CONFIRMED,
+        PetitionAction.MERGE_CONFIRMED,
         gettext_lazy("Repeat confirmed."),
     ),
     "merge_dismiss": PetitionMove(
         forms.MergeDecisionForm,
         _merge_decision(services.petition_merge_dismiss),
-        A.MERGE_DISMISSED,
+        PetitionAction.MERGE_DISMISSED,
         gettext_lazy("Possible repeat dismissed; the petition goes on as its own."),
     ),
     "delivery": PetitionMove(
@@ -268,7 +267,7 @@ MOVES: dict[str, PetitionMove] = {
             delivered_on=data["delivered_on"],
             manner=data["manner"],
         ),
-        A.OPINION_DELIVERED,
+        PetitionAction.OPINION_DELIVERED,
         gettext_lazy("Delivery of the written opinion recorded."),
     ),
 }

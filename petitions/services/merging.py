@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import workflow
 from core.exceptions import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
 from core.services import notification_send
 from petitions import deadlines, matching
@@ -77,7 +78,7 @@ def _merge(
 ) -> None:
     """Merge `petition` (received) into the open petition of `match`: only for a proven same
     person (the same account) or an officer's decision (petition_merge_confirm)."""
-    primary = Petition.objects.select_for_update().get(pk=match.petition_id)
+    primary = workflow.lock(Petition, match.petition_id)
     # Named to the filer only when both are theirs (the same account).
     reveal = same_account(petition, primary)
     PetitionMerge.objects.create(
@@ -204,7 +205,7 @@ def petition_merge_undo(*, actor: User, petition_id: int, reason: str) -> Petiti
         merge = petition.merge_records.filter(undone_at__isnull=True).first()
         if merge is None:
             raise ConflictError(_("This petition is not merged."))
-        primary = Petition.objects.select_for_update().get(pk=merge.primary_id)
+        primary = workflow.lock(Petition, merge.primary_id)
         if not (covers(actor, petition) or covers(actor, primary)) or not is_officer(actor):
             raise PermissionDeniedError(_("Only petition officers may do this."))
         now = timezone.now()
@@ -277,7 +278,7 @@ def petition_merge_confirm(
         petition = _lock(petition_id)
         _require_officer(actor, petition)
         suggestion = _pending_suggestion(actor, petition, suggestion_id)
-        candidate = Petition.objects.select_for_update().get(pk=suggestion.candidate_id)
+        candidate = workflow.lock(Petition, suggestion.candidate_id)
         now = timezone.now()
         match = matching.Match(
             petition_id=candidate.pk,

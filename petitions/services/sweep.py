@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import RoleCode
+from core import workflow
 from core.exceptions import ConflictError, NotFoundError
 from core.services import notification_send
 from petitions import deadlines
@@ -42,7 +43,7 @@ def petitions_sweep_deadlines(*, now: datetime | None = None) -> dict[str, int]:
     ).exclude(warned_for=F("due_at"))
     for petition_id in list(to_warn.values_list("pk", flat=True)):
         with transaction.atomic():
-            petition = Petition.objects.select_for_update().get(pk=petition_id)
+            petition = workflow.lock(Petition, petition_id)
             if petition.due_at is None or petition.warned_for == petition.due_at:
                 continue
             if not (now < petition.due_at <= warn_until):
@@ -65,7 +66,7 @@ def petitions_sweep_deadlines(*, now: datetime | None = None) -> dict[str, int]:
     to_flag = Petition.objects.filter(state__in=OPEN_STATES, due_at__lt=now, overdue=False)
     for petition_id in list(to_flag.values_list("pk", flat=True)):
         with transaction.atomic():
-            petition = Petition.objects.select_for_update().get(pk=petition_id)
+            petition = workflow.lock(Petition, petition_id)
             if petition.overdue or petition.due_at is None or petition.due_at >= now:
                 continue
             petition.overdue = True
