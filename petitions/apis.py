@@ -2,6 +2,7 @@
 and registration (officers), one endpoint per action, and the analysis. Personal data follows
 the masking rule of the pages (petitions.selectors.petitioners_for_viewer)."""
 
+from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -13,8 +14,9 @@ from rest_framework.views import APIView
 
 from core.exceptions import NotFoundError, ValidationFailed
 from grids.models import Region
-from petitions import selectors, services
+from petitions import policies, selectors, services
 from petitions.forms import PETITION_REGION_LEVELS, PetitionFilter
+from petitions.limits import filing_limit_hit
 from petitions.models import (
     DeliveryManner,
     OpinionKind,
@@ -27,7 +29,7 @@ from petitions.models import (
     PetitionState,
     Satisfaction,
 )
-from petitions.views import filing_limit_hit, run_action
+from petitions.moves import MOVES, run_action
 
 TAGS = ["petitions"]
 
@@ -63,10 +65,10 @@ class PetitionListOutput(serializers.Serializer):
         if primary is None:
             return None
         user = self.context.get("user")
-        if services.same_account(petition, primary) or (
+        if policies.same_account(petition, primary) or (
             user is not None
             and selectors.is_petition_staff(user)
-            and services.covers(user, primary)
+            and policies.covers(user, primary)
         ):
             return primary.tracking_number
         return None
@@ -429,6 +431,9 @@ def _action_api(action: str, input_class: type[serializers.Serializer]) -> type[
     return PetitionActionApi
 
 
+# One endpoint per move of petitions.moves (the same keys): the serializer is its input.
+if ACTION_INPUTS.keys() != MOVES.keys():  # pragma: no cover - a programming error
+    raise ImproperlyConfigured("petitions.moves.MOVES and apis.ACTION_INPUTS disagree")
 ACTION_APIS = {action: _action_api(action, cls) for action, cls in ACTION_INPUTS.items()}
 
 

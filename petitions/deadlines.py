@@ -1,9 +1,15 @@
 """Statutory deadlines of the 信访工作条例 (calendar days; a last day that is a public holiday or
 weekend moves to the next working day). One function per rule, so each is tested on its own."""
 
+from __future__ import annotations
+
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from core.calendar import add_calendar_days_statutory, add_working_days
+
+if TYPE_CHECKING:
+    from petitions.models import Petition
 
 # Art. 22-23: tell the petitioner within 15 days of receipt (or of a transfer's arrival).
 TELL_WITHIN_DAYS = 15
@@ -58,3 +64,18 @@ def reexam_due(reexam_requested_at: datetime, hearing_days: int = 0) -> datetime
     return add_calendar_days_statutory(
         reexam_requested_at, ANSWER_REVIEW_WITHIN_DAYS + hearing_days
     )
+
+
+def current_due(petition: Petition) -> datetime | None:
+    """The deadline the unit is working against in the current state."""
+    from petitions.models import PetitionState as S
+
+    if petition.state in (S.RECEIVED, S.TRANSFERRED):
+        return petition.accept_due_at
+    if petition.state in (S.ACCEPTED, S.IN_HANDLING, S.EXTENDED):
+        return petition.reply_due_at
+    if petition.state == S.REVIEW_REQUESTED:
+        return petition.review_due_at
+    if petition.state == S.REEXAM_REQUESTED:
+        return petition.reexam_due_at
+    return None

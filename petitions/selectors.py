@@ -6,7 +6,7 @@ shown to other staff: accusations must not reach the accused, Art. 30).
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
@@ -30,10 +30,11 @@ from petitions.models import (
     PetitionLevel,
     PetitionState,
 )
-from petitions.services import (
+from petitions.policies import (
     can_answer,
     can_see_id_number,
     can_see_phone,
+    closable,
     covers,
     is_officer,
     is_supervisor,
@@ -202,11 +203,8 @@ def petition_actions(*, petition: Petition, user: User) -> list[str]:
             actions += ["merge_confirm", "merge_dismiss"]
         if state == S.MERGED and petition.merge_records.filter(undone_at__isnull=True).exists():
             actions.append("undo_merge")
-        if state in (S.REPLIED, S.REVIEWED, S.REEXAMINED):
-            from petitions.services import _closable
-
-            if _closable(petition, now):
-                actions.append("close")
+        if state in (S.REPLIED, S.REVIEWED, S.REEXAMINED) and closable(petition, now):
+            actions.append("close")
     if (
         is_supervisor(user)
         and covers(user, petition)
@@ -254,7 +252,7 @@ def petitions_for_analysis(
     if date_from:
         qs = qs.filter(received_at__gte=_day_start(date_from))
     if date_to:
-        qs = qs.filter(received_at__lt=_day_start(date_to) + timezone.timedelta(days=1))
+        qs = qs.filter(received_at__lt=_day_start(date_to) + timedelta(days=1))
     return qs
 
 

@@ -1,7 +1,6 @@
 """Pages of petitions: thin views that validate a form, call one service and show the result.
 ApplicationError becomes a message on the page, never a 500."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -9,34 +8,30 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exceptions import ApplicationError
-from core.ratelimit import Limit, client_ip, rate_hit, with_retry_after
-from petitions import exports, forms, selectors, services
+from core.ratelimit import client_ip, rate_hit, with_retry_after
+from petitions import exports, forms, policies, selectors, services
+from petitions.limits import DEFAULT_FILE_RATE, filing_limit_hit
+from petitions.moves import MOVES, SUGGESTION_ACTIONS, run_action
+
+__all__ = [
+    "DEFAULT_FILE_RATE",
+    "SUGGESTION_ACTIONS",
+    "filing_limit_hit",
+    "run_action",
+]  # old imports
 from petitions.models import OFFICER_CHANNELS, OpinionKind, PetitionChannel, PetitionState
 
 TRACK_ATTEMPTS_PER_WINDOW = 30
 TRACK_WINDOW_SECONDS = 600
-# L4: online filings per account (settings.PETITION_FILE_RATE, core.ratelimit syntax).
-DEFAULT_FILE_RATE = "10/h"
-
-
-def filing_limit_hit(request: HttpRequest) -> Limit:
-    """Count one online filing attempt of this account (anonymous: of this client address);
-    page and API share the budget."""
-    user = request.user
-    ident = f"user:{user.pk}" if user.is_authenticated else f"ip:{client_ip(request)}"
-    return rate_hit(
-        "petition-file", ident, getattr(settings, "PETITION_FILE_RATE", DEFAULT_FILE_RATE)
-    )
 
 
 def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     user = request.user
     context.setdefault("is_petition_staff", selectors.is_petition_staff(user))
-    context.setdefault("is_petition_officer", services.is_officer(user))
+    context.setdefault("is_petition_officer", policies.is_officer(user))
     return render(request, template, context)
 
 
@@ -67,7 +62,7 @@ def _require_staff(request: HttpRequest) -> None:
 
 
 def _require_officer(request: HttpRequest) -> None:
-    if not services.is_officer(request.user):
+    if not policies.is_officer(request.user):
         raise Http404
 
 
@@ -188,7 +183,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
             "filter": petition_filter,
             "page": page,
             "now": timezone.now(),
-            "is_officer": services.is_officer(request.user),
+            "is_officer": policies.is_officer(request.user),
         },
     )
 
@@ -202,176 +197,9 @@ def petition_overdue(request: HttpRequest) -> HttpResponse:
     )
 
 
-ACTION_FORMS = {
-    "accept": forms.AcceptForm,
-    "transfer": forms.TransferForm,
-    "decline": forms.DeclineForm,
-    "object": forms.ReasonForm,
-    "start": forms.EmptyForm,
-    "extension_request": forms.ExtensionRequestForm,
-    "extension_decide": forms.ExtensionDecideForm,
-    "reply": forms.OpinionForm,
-    "rate": forms.RateForm,
-    "review_request": forms.ReasonForm,
-    "review": forms.OpinionForm,
-    "reexam_request": forms.ReasonForm,
-    "hearing": forms.HearingForm,
-    "reexamine": forms.OpinionForm,
-    "close": forms.NoteForm,
-    "refer_mediation": forms.MediationReferralForm,
-    "to_incident": forms.IncidentForm,
-    "undo_merge": forms.ReasonForm,
-    "merge_confirm": forms.MergeDecisionForm,
-    "merge_dismiss": forms.MergeDecisionForm,
-    "delivery": forms.DeliveryForm,
-}
-# Shown per possible repeat on the page, not in the generic action list.
-SUGGESTION_ACTIONS = ("merge_confirm", "merge_dismiss")
-
-
-def run_action(action: str, *, actor, petition, data: dict, form=None):
-    """Call the service behind `action` (shared by the pages and the API)."""
-    pk = petition.pk
-    if action == "accept":
-        return services.petition_accept(
-            actor=actor,
-            petition_id=pk,
-            note=data.get("note", ""),
-            handling_unit=data.get("handling_unit", ""),
-        )
-    if action == "transfer":
-        return services.petition_transfer(
-            actor=actor,
-            petition_id=pk,
-            to_region=data["to_region"],
-            unit_name=data["unit_name"],
-            note=data.get("note", ""),
-        )
-    if action == "decline":
-        return services.petition_decline(
-            actor=actor,
-            petition_id=pk,
-            reason=data["reason"],
-            legal_basis=data.get("legal_basis", ""),
-        )
-    if action == "object":
-        return services.petition_transfer_object(actor=actor, petition_id=pk, reason=data["reason"])
-    if action == "start":
-        return services.petition_start_handling(actor=actor, petition_id=pk)
-    if action == "extension_request":
-        return services.petition_extension_request(
-            actor=actor, petition_id=pk, days=data["days"], reason=data["reason"]
-        )
-    if action == "extension_decide":
-        return services.petition_extension_decide(
-            actor=actor, petition_id=pk, approve=data["approve"], note=data.get("note", "")
-        )
-    if action in ("reply", "review", "reexamine"):
-        opinion = services.OpinionInput(
-            request=data["request"],
-            facts_and_reasons=data["facts_and_reasons"],
-            decision=data["decision"],
-            legal_basis=data["legal_basis"],
-            outcome=data["outcome"],
-            unit=data.get("unit", ""),
-            delivery_manner=data.get("delivery_manner", ""),
-        )
-        service = {
-            "reply": services.petition_reply,
-            "review": services.petition_review,
-            "reexamine": services.petition_reexamine,
-        }[action]
-        return service(actor=actor, petition_id=pk, opinion=opinion)
-    if action == "rate":
-        return services.petition_rate(
-            actor=actor,
-            petition_id=pk,
-            satisfaction=data["satisfaction"],
-            comment=data.get("comment", ""),
-        )
-    if action == "review_request":
-        return services.petition_review_request(actor=actor, petition_id=pk, reason=data["reason"])
-    if action == "reexam_request":
-        return services.petition_reexam_request(actor=actor, petition_id=pk, reason=data["reason"])
-    if action == "hearing":
-        return services.petition_hearing_record(
-            actor=actor, petition_id=pk, days=data["days"], note=data.get("note", "")
-        )
-    if action == "close":
-        return services.petition_close(actor=actor, petition_id=pk, note=data.get("note", ""))
-    if action == "refer_mediation":
-        room = data.get("room")
-        respondent = services.RespondentInput(
-            name=data.get("respondent_name", ""),
-            phone=data.get("respondent_phone", ""),
-            address=data.get("respondent_address", ""),
-        )
-        return services.petition_refer_to_mediation(
-            actor=actor,
-            petition_id=pk,
-            room_id=getattr(room, "pk", room),
-            room_name=data.get("room_name", ""),
-            respondent=respondent if respondent.name.strip() else None,
-            note=data.get("note", ""),
-        )
-    if action == "to_incident":
-        return services.petition_turn_into_incident(
-            actor=actor,
-            petition_id=pk,
-            category=data["category"],
-            lat=data.get("lat"),
-            lng=data.get("lng"),
-            address=data.get("address", ""),
-            note=data.get("note", ""),
-        )
-    if action == "undo_merge":
-        return services.petition_merge_undo(actor=actor, petition_id=pk, reason=data["reason"])
-    if action in SUGGESTION_ACTIONS:
-        service = (
-            services.petition_merge_confirm
-            if action == "merge_confirm"
-            else services.petition_merge_dismiss
-        )
-        return service(
-            actor=actor,
-            petition_id=pk,
-            suggestion_id=data["suggestion"],
-            note=data.get("note", ""),
-        )
-    if action == "delivery":
-        return services.petition_delivery_record(
-            actor=actor,
-            petition_id=pk,
-            kind=data["kind"],
-            delivered_on=data["delivered_on"],
-            manner=data["manner"],
-        )
-    raise Http404
-
-
-ACTION_DONE = {
-    "accept": gettext_lazy("Accepted; the petitioner is told."),
-    "transfer": gettext_lazy("Transferred; the petitioner is told."),
-    "decline": gettext_lazy("Recorded as not taken; the petitioner is told."),
-    "object": gettext_lazy("Objection recorded; the petition goes back to the sender."),
-    "start": gettext_lazy("Handling started."),
-    "extension_request": gettext_lazy("Extension requested from the head of the unit."),
-    "extension_decide": gettext_lazy("Decision on the extension recorded."),
-    "reply": gettext_lazy("Reply issued."),
-    "rate": gettext_lazy("Thank you for your rating."),
-    "review_request": gettext_lazy("Review requested."),
-    "review": gettext_lazy("Review opinion issued."),
-    "reexam_request": gettext_lazy("Re-examination requested."),
-    "hearing": gettext_lazy("Hearing recorded."),
-    "reexamine": gettext_lazy("Re-examination opinion issued."),
-    "close": gettext_lazy("Petition closed."),
-    "refer_mediation": gettext_lazy("Referred to mediation."),
-    "to_incident": gettext_lazy("Incident reported."),
-    "undo_merge": gettext_lazy("Merge undone; the submission is now a petition of its own."),
-    "merge_confirm": gettext_lazy("Repeat confirmed."),
-    "merge_dismiss": gettext_lazy("Possible repeat dismissed; the petition goes on as its own."),
-    "delivery": gettext_lazy("Delivery of the written opinion recorded."),
-}
+# The move table (form, service, event, message) is petitions.moves, shared with the API.
+ACTION_FORMS = {action: move.form for action, move in MOVES.items()}
+ACTION_DONE = {action: move.done for action, move in MOVES.items()}
 
 
 def _action_forms(petition, actions: list[str]) -> dict:
@@ -398,7 +226,7 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         raise Http404 from exc
     actions = selectors.petition_actions(petition=petition, user=request.user)
-    staff = selectors.is_petition_staff(request.user) and services.covers(request.user, petition)
+    staff = selectors.is_petition_staff(request.user) and policies.covers(request.user, petition)
     context = {
         "petition": petition,
         "petitioners": selectors.petitioners_for_viewer(petition=petition, viewer=request.user),
@@ -526,7 +354,7 @@ def petition_track(request: HttpRequest) -> HttpResponse:
         petition.merged_into
         if petition
         and petition.merged_into_id
-        and services.same_account(petition, petition.merged_into)
+        and policies.same_account(petition, petition.merged_into)
         else petition
     )
     response = _render(

@@ -39,10 +39,9 @@ SERVICES_ALIASES = {"governance.exports"}  # governance's export jobs: exports �
 
 # Today's circles (at 632d878), each as its set of modules: issue 16 section B removes them.
 KNOWN_CYCLES: list[frozenset[str]] = [
-    # B1-B3: the detail page's links to mediation and petitions (page_selectors ->
-    # mediation/petitions selectors), petitions' permission predicates in services (imported by
-    # petitions.selectors), and the directory ⇄ pickers token. (mediation.services left it with
-    # incidents.detail_links: all its imports point down.)
+    # B1-B2: the detail page's links to mediation and petitions (page_selectors ->
+    # mediation/petitions selectors) and the directory ⇄ pickers token. (B3, petitions'
+    # predicates in services imported by petitions.selectors, is gone: petitions.policies.)
     frozenset(
         {
             "incidents.directory",
@@ -50,9 +49,6 @@ KNOWN_CYCLES: list[frozenset[str]] = [
             "incidents.policies",
             "incidents.routing",
             "incidents.selectors",
-            "incidents.services",
-            "petitions.selectors",
-            "petitions.services",
         }
     ),
 ]

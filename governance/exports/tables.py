@@ -214,7 +214,7 @@ def _petitions_table(user: User, params: dict[str, Any]) -> ExportTable:
     """Petitions received in the period in the region (petitions.selectors scoping; merged
     submissions left out as in the petitions analysis)."""
     from petitions import selectors as petition_selectors
-    from petitions.services import can_see_id_number, can_see_phone
+    from petitions.policies import can_see_id_number, can_see_phone
 
     query = _period_and_region(user, params)
     qs = (
