@@ -29,7 +29,7 @@ from incidents.models import ESCALATION_ORDER, HandlingLevel, Incident, Incident
 S = IncidentState
 LEVEL_RANK = {level: rank for rank, level in enumerate(ESCALATION_ORDER)}
 # The region level that runs each handling level (grid work is the community's).
-REGION_LEVEL_FOR = {
+REGION_LEVEL_FOR: dict[str, str] = {
     HandlingLevel.GRID: Region.Level.COMMUNITY,
     HandlingLevel.COMMUNITY: Region.Level.COMMUNITY,
     HandlingLevel.STREET: Region.Level.STREET,
