@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import RoleCode, User
 from core.exceptions import ConflictError, ValidationFailed
 from core.services import sms_queue
-from incidents import tracking
+from incidents import access_codes
 from incidents.models import Action, Category, Channel, Incident, IncidentState
 from incidents.photos import PreparedPhoto, prepare_photos, save_photos
 from incidents.services._steps import (
@@ -178,7 +178,7 @@ def _create_incident(
     number raises IntegrityError (see _created_with_fresh_number). The new incident carries its
     access code in clear in `incident.access_code` (this object only; the row keeps a hash)."""
     now = _now()
-    access_code = tracking.access_code_new()
+    access_code = access_codes.access_code_new()
     incident = Incident(
         tracking_number=tracking_number,
         category=clean.category,
@@ -192,7 +192,7 @@ def _create_incident(
         channel=clean.channel,
         external_id=external_id,
         external_caller=_external_caller(actor) if external_id else "",
-        access_code_hash=tracking.access_code_hash(access_code),
+        access_code_hash=access_codes.access_code_hash(access_code),
         # Known at once (the task locates again and picks the verifier): the region's staff
         # see a new report in their queue straight away.
         grid_cell_id=clean.location.cell_id,
@@ -400,8 +400,8 @@ def incident_access_code_resend(*, tracking_number: str, phone: str) -> bool:
         if found is None or not expected or not matches:
             return False
         incident = _lock(found.pk)
-        code = tracking.access_code_new()
-        incident.access_code_hash = tracking.access_code_hash(code)
+        code = access_codes.access_code_new()
+        incident.access_code_hash = access_codes.access_code_hash(code)
         incident.updated_at = _now()
         incident.save(update_fields=["access_code_hash", "updated_at"])
         incident.access_code = code  # type: ignore[attr-defined]  # not a column
