@@ -1,7 +1,7 @@
 """Categories, incidents and their append-only timeline.
 
-The state graph is declared once (TRANSITIONS); incidents.services is the only code that moves
-an incident along it.
+The state graph is declared once (ACTIONS, as GRAPH for core.workflow; TRANSITIONS is derived
+from it); incidents.services is the only code that moves an incident along it.
 """
 
 import secrets
@@ -12,6 +12,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
+from core.workflow import Graph
 
 
 class HandlingLevel(models.TextChoices):
@@ -141,51 +142,67 @@ class Action(models.TextChoices):
     ACCESS_CODE_SENT = "access_code_sent", _("new access code sent")
 
 
-S = IncidentState
-A = Action
-
-
 def _moves(sources, target: str | None = None) -> dict[str, frozenset[str]]:
     """Each source state → `target` (None: the state stays as it is, a side move)."""
     return {source: frozenset({target or source}) for source in sources}
 
 
-_HANDLING = (S.DISPATCHED, S.ACCEPTED)
+_HANDLING = (IncidentState.DISPATCHED, IncidentState.ACCEPTED)
 
 # The loop, declared once: action -> {state it may start from: states it may lead to}.
-# incidents.services checks every move against this table; TRANSITIONS is derived from it.
+# incidents.services checks every move against it (GRAPH, through core.workflow), the sweep's
+# bulk close included; TRANSITIONS is derived from it.
 ACTIONS: dict[str, dict[str, frozenset[str]]] = {
-    A.START_VERIFICATION: {S.REPORTED: frozenset({S.VERIFYING, S.VERIFIED})},
-    A.ASSIGN_VERIFIER: _moves([S.REPORTED, S.VERIFYING], S.VERIFYING),
-    A.VERIFY: _moves([S.VERIFYING], S.VERIFIED),
-    A.MARK_INVALID: _moves([S.REPORTED, S.VERIFYING], S.INVALID),
-    A.DISPATCH: _moves([S.VERIFIED, S.REOPENED], S.DISPATCHED),
-    A.CLAIM: _moves([S.DISPATCHED], S.ACCEPTED),
-    A.ACCEPT: _moves([S.DISPATCHED], S.ACCEPTED),
-    A.RETURN: _moves(_HANDLING, S.VERIFIED),
-    A.REASSIGN: _moves(_HANDLING, S.DISPATCHED),
-    # One level up: verification and check change hands in place; handling goes to the unit.
-    A.ESCALATE: {
-        **_moves([S.VERIFYING, S.VERIFIED, S.RESOLVED]),
-        **_moves(_HANDLING, S.DISPATCHED),
+    Action.START_VERIFICATION: {
+        IncidentState.REPORTED: frozenset({IncidentState.VERIFYING, IncidentState.VERIFIED})
     },
-    A.REQUEST_EXTENSION: _moves(_HANDLING),
-    A.APPROVE_EXTENSION: _moves(_HANDLING),
-    A.REJECT_EXTENSION: _moves(_HANDLING),
-    A.PARK: _moves(_HANDLING),
-    A.UNPARK: _moves(_HANDLING),
-    A.RESOLVE: _moves([S.ACCEPTED], S.RESOLVED),
-    A.CHECK: _moves([S.RESOLVED], S.CHECKED),
-    A.REWORK: _moves([S.RESOLVED], S.DISPATCHED),
-    A.SEND_FEEDBACK: _moves([S.RESOLVED, S.CHECKED], S.FEEDBACK_SENT),
-    A.RATE: _moves([S.FEEDBACK_SENT], S.RATED),
-    A.REOPEN: _moves([S.RATED], S.REOPENED),
-    A.CLOSE: _moves([S.FEEDBACK_SENT, S.RATED], S.CLOSED),
+    Action.ASSIGN_VERIFIER: _moves(
+        [IncidentState.REPORTED, IncidentState.VERIFYING], IncidentState.VERIFYING
+    ),
+    Action.VERIFY: _moves([IncidentState.VERIFYING], IncidentState.VERIFIED),
+    Action.MARK_INVALID: _moves(
+        [IncidentState.REPORTED, IncidentState.VERIFYING], IncidentState.INVALID
+    ),
+    Action.DISPATCH: _moves(
+        [IncidentState.VERIFIED, IncidentState.REOPENED], IncidentState.DISPATCHED
+    ),
+    Action.CLAIM: _moves([IncidentState.DISPATCHED], IncidentState.ACCEPTED),
+    Action.ACCEPT: _moves([IncidentState.DISPATCHED], IncidentState.ACCEPTED),
+    Action.RETURN: _moves(_HANDLING, IncidentState.VERIFIED),
+    Action.REASSIGN: _moves(_HANDLING, IncidentState.DISPATCHED),
+    # One level up: verification and check change hands in place; handling goes to the unit.
+    Action.ESCALATE: {
+        **_moves([IncidentState.VERIFYING, IncidentState.VERIFIED, IncidentState.RESOLVED]),
+        **_moves(_HANDLING, IncidentState.DISPATCHED),
+    },
+    Action.REQUEST_EXTENSION: _moves(_HANDLING),
+    Action.APPROVE_EXTENSION: _moves(_HANDLING),
+    Action.REJECT_EXTENSION: _moves(_HANDLING),
+    Action.PARK: _moves(_HANDLING),
+    Action.UNPARK: _moves(_HANDLING),
+    Action.RESOLVE: _moves([IncidentState.ACCEPTED], IncidentState.RESOLVED),
+    Action.CHECK: _moves([IncidentState.RESOLVED], IncidentState.CHECKED),
+    Action.REWORK: _moves([IncidentState.RESOLVED], IncidentState.DISPATCHED),
+    Action.SEND_FEEDBACK: _moves(
+        [IncidentState.RESOLVED, IncidentState.CHECKED], IncidentState.FEEDBACK_SENT
+    ),
+    Action.RATE: _moves([IncidentState.FEEDBACK_SENT], IncidentState.RATED),
+    Action.REOPEN: _moves([IncidentState.RATED], IncidentState.REOPENED),
+    Action.CLOSE: _moves([IncidentState.FEEDBACK_SENT, IncidentState.RATED], IncidentState.CLOSED),
     # 随手办: a new report (reported) or one the grid worker came to verify (verifying).
-    A.FIX_ON_SPOT: _moves([S.REPORTED, S.VERIFYING], S.RESOLVED),
-    A.REFER_TO_MEDIATION: _moves([S.VERIFIED, *_HANDLING, S.REOPENED], S.MEDIATING),
-    A.MEDIATION_CONCLUDED: {S.MEDIATING: frozenset({S.CLOSED, S.DISPATCHED})},
+    Action.FIX_ON_SPOT: _moves(
+        [IncidentState.REPORTED, IncidentState.VERIFYING], IncidentState.RESOLVED
+    ),
+    Action.REFER_TO_MEDIATION: _moves(
+        [IncidentState.VERIFIED, *_HANDLING, IncidentState.REOPENED], IncidentState.MEDIATING
+    ),
+    Action.MEDIATION_CONCLUDED: {
+        IncidentState.MEDIATING: frozenset({IncidentState.CLOSED, IncidentState.DISPATCHED})
+    },
 }
+
+
+GRAPH = Graph(ACTIONS)
 
 
 def _state_graph() -> dict[str, set[str]]:
@@ -198,10 +215,17 @@ def _state_graph() -> dict[str, set[str]]:
 
 # The state graph (state -> states it may move to), derived from ACTIONS.
 TRANSITIONS: dict[str, set[str]] = _state_graph()
-FINAL_STATES = [S.INVALID, S.CLOSED]
+FINAL_STATES = [IncidentState.INVALID, IncidentState.CLOSED]
 OPEN_STATES = [s for s in IncidentState.values if s not in FINAL_STATES]
 # States in which somebody is working on it against a deadline (the sweep watches these).
-TIMED_STATES = [S.VERIFYING, S.VERIFIED, S.DISPATCHED, S.ACCEPTED, S.RESOLVED, S.FEEDBACK_SENT]
+TIMED_STATES = [
+    IncidentState.VERIFYING,
+    IncidentState.VERIFIED,
+    IncidentState.DISPATCHED,
+    IncidentState.ACCEPTED,
+    IncidentState.RESOLVED,
+    IncidentState.FEEDBACK_SENT,
+]
 
 
 class Channel(models.TextChoices):

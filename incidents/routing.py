@@ -26,10 +26,9 @@ from grids.models import GridWorker, Region
 from incidents import directory
 from incidents.models import ESCALATION_ORDER, HandlingLevel, Incident, IncidentState
 
-S = IncidentState
 LEVEL_RANK = {level: rank for rank, level in enumerate(ESCALATION_ORDER)}
 # The region level that runs each handling level (grid work is the community's).
-REGION_LEVEL_FOR = {
+REGION_LEVEL_FOR: dict[str, str] = {
     HandlingLevel.GRID: Region.Level.COMMUNITY,
     HandlingLevel.COMMUNITY: Region.Level.COMMUNITY,
     HandlingLevel.STREET: Region.Level.STREET,
@@ -53,17 +52,14 @@ class DispatchTarget:
         return self.kind == "pool"
 
 
-# PreparedQuery lives in core.prepared_query (issue 16); this name stays for old imports.
-
-
 # --- workload ---------------------------------------------------------------------------------
 
 
 # Open tasks of a user: assigned and not yet resolved, to verify, to check.
 OPEN_TASK_FIELDS = (
-    ("assignee", (S.DISPATCHED, S.ACCEPTED)),
-    ("verifier", (S.VERIFYING,)),
-    ("checker", (S.RESOLVED,)),
+    ("assignee", (IncidentState.DISPATCHED, IncidentState.ACCEPTED)),
+    ("verifier", (IncidentState.VERIFYING,)),
+    ("checker", (IncidentState.RESOLVED,)),
 )
 
 
@@ -142,8 +138,7 @@ _MEMBER = "gridworker__user_id"
 def _cell_members(cell_id: int, *, on_duty_only: bool = True) -> QuerySet:
     """The cell's memberships of active grid workers (their user ids: `_MEMBER`). Read from
     the cell's membership rows: on PostgreSQL joins run in the written order (settings.py),
-    and from the users' side the query read all of a city's 12,000 workers (13 ms, against
-    0.2 ms from the cell's side; docs/performance.md)."""
+    and from the users' side the query read all of the city's workers (docs/performance.md)."""
     qs = GridWorker.cells.through.objects.filter(
         gridcell_id=cell_id,
         gridworker__user__is_active=True,
@@ -405,7 +400,10 @@ def target_at(incident: Incident, *, level: str, department: str = "") -> Dispat
 @directory.pinned()
 def route(incident: Incident) -> DispatchTarget:
     """The routing rules for a verified (or reopened, or returned from mediation) incident."""
-    if incident.state in (S.REOPENED, S.MEDIATING) and incident.dispatched_at is not None:
+    if (
+        incident.state in (IncidentState.REOPENED, IncidentState.MEDIATING)
+        and incident.dispatched_at is not None
+    ):
         previous = previous_handling(incident)
         if previous is not None:
             return previous
@@ -468,11 +466,11 @@ def dispatcher_for(region: Region | None) -> int | None:
 def responsible_user_ids(incident: Incident) -> list[int]:
     """Who should hear about the incident's current deadline."""
     state = incident.state
-    if state in (S.REPORTED, S.VERIFYING) and incident.verifier_id:
+    if state in (IncidentState.REPORTED, IncidentState.VERIFYING) and incident.verifier_id:
         return [incident.verifier_id]
-    if state == S.RESOLVED and incident.checker_id:
+    if state == IncidentState.RESOLVED and incident.checker_id:
         return [incident.checker_id]
-    if state in (S.DISPATCHED, S.ACCEPTED):
+    if state in (IncidentState.DISPATCHED, IncidentState.ACCEPTED):
         if incident.assignee_id:
             return [incident.assignee_id]
         if incident.claimable:

@@ -622,7 +622,7 @@ def incident_for_tracking(tracking_number: str, access_code: str) -> Incident:
     """The incident when the number and its access code (查询码) match; NotFoundError
     otherwise, with the same message and the same work whether the number exists or not. The
     callers count failures (incidents.tracking: per client and per number)."""
-    from incidents.tracking import access_code_matches
+    from incidents.access_codes import access_code_matches
 
     incident = _tracked_incident(tracking_number)
     stored = incident.access_code_hash if incident is not None else ""
@@ -634,7 +634,7 @@ def incident_for_tracking(tracking_number: str, access_code: str) -> Incident:
 def incident_for_tracked(tracking_number: str, proof: str) -> Incident:
     """The incident a browser already unlocked (the session's proof, see
     incidents.tracking.tracking_proof); NotFoundError once its code was replaced."""
-    from incidents.tracking import tracking_proof_matches
+    from incidents.access_codes import tracking_proof_matches
 
     incident = _tracked_incident(tracking_number)
     if incident is None or not tracking_proof_matches(incident.access_code_hash, proof):
@@ -727,7 +727,7 @@ def photo_get_for_tracker(*, photo_id: int, tracked: dict[str, str]) -> Incident
         or (photo.event is not None and not photo.event.public)
     ):
         raise NotFoundError(_("Photo not found."))
-    from incidents.tracking import tracking_proof_matches
+    from incidents.access_codes import tracking_proof_matches
 
     if not tracking_proof_matches(incident.access_code_hash, proof):
         raise NotFoundError(_("Photo not found."))

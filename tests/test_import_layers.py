@@ -39,9 +39,9 @@ SERVICES_ALIASES = {"governance.exports"}  # governance's export jobs: exports �
 
 # Today's circles (at 632d878), each as its set of modules: issue 16 section B removes them.
 KNOWN_CYCLES: list[frozenset[str]] = [
-    # B1-B2: the detail page's links to mediation and petitions (page_selectors ->
-    # mediation/petitions selectors) and the directory ⇄ pickers token. (B3, petitions'
-    # predicates in services imported by petitions.selectors, is gone: petitions.policies.)
+    # B1: the directory ⇄ pickers token (and the selectors and policies between them).
+    # (incidents.services left it: the access code moved to incidents.access_codes, so
+    # tracking -> services no longer closes a circle; with it went mediation and petitions.)
     frozenset(
         {
             "incidents.directory",

@@ -157,11 +157,11 @@ def test_a_category_switched_off_is_refused_at_once_and_a_new_one_accepted(
 def test_a_tracking_number_collision_draws_again_without_a_pre_check(
     city, warm, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from incidents import services
+    from incidents.services import report
 
     taken = Incident.objects.first().tracking_number
     numbers = iter([taken, taken, "GG23456789"])
-    monkeypatch.setattr(services, "tracking_number_new", lambda: next(numbers))
+    monkeypatch.setattr(report, "tracking_number_new", lambda: next(numbers))
     response, _sql, callbacks = post_report(
         client_for(city.resident), django_capture_on_commit_callbacks
     )

@@ -820,7 +820,7 @@ def test_a_failure_inside_the_transaction_removes_stored_photos(city, settings, 
     def broken(incident_id, task_name):
         raise RuntimeError("broker down")
 
-    monkeypatch.setattr(services, "_enqueue_on_commit", broken)
+    monkeypatch.setattr("incidents.services.report._enqueue_on_commit", broken)
     with pytest.raises(RuntimeError):
         services.incident_report(
             actor=city.resident,
@@ -876,7 +876,7 @@ def test_tracking_numbers_are_unambiguous_and_random():
 def test_a_tracking_number_collision_draws_again(city, monkeypatch):
     taken = make_incident(city, state=S.CLOSED)
     draws = iter([taken.tracking_number, "GGABCDEFGH"])
-    monkeypatch.setattr(services, "tracking_number_new", lambda: next(draws))
+    monkeypatch.setattr("incidents.services.report.tracking_number_new", lambda: next(draws))
     incident = services.incident_report(
         actor=city.resident,
         category=city.categories["0102"],
