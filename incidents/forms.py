@@ -110,6 +110,10 @@ class PortalForm(forms.Form):
         if not placed:
             self.add_error(None, message)
 
+    def move_data(self) -> dict:
+        """The cleaned input as incidents.moves.PERFORM reads it (the API's names)."""
+        return self.cleaned_data
+
 
 # --- reporting --------------------------------------------------------------------------------
 
@@ -512,6 +516,17 @@ class TargetForm(NoteForm):
             "department": data.get("department", "") if target == "unit" else "",
             "to_pool": target == "pool",
             "note": data.get("note", ""),
+        }
+
+    def move_data(self) -> dict:
+        """service_kwargs() under the API's names (incidents.moves.target_kwargs)."""
+        kwargs = self.service_kwargs()
+        return {
+            "assignee": kwargs["assignee_id"],
+            "level": kwargs["level"],
+            "department": kwargs["department"],
+            "to_pool": kwargs["to_pool"],
+            "note": kwargs["note"],
         }
 
 
