@@ -3,7 +3,8 @@ roles where, kept in each process (issue #8; docs/performance.md, "Routing reads
 
 Routing a report read the same small, rarely changing tables on every step: the community row,
 its parents (with their boundaries), the chain of parent ids twice, the dispatchers along it
-three times, the department's handlers: 8 of the worker step's 17 queries. Each process keeps
+three times, the department's handlers: about half the worker step's queries
+(docs/performance.md, "Incidents web"). Each process keeps
 a snapshot instead, built with two queries (every region without its boundary; the active
 dispatchers' and department handlers' role rows with their scope and department), and builds
 it again when the queue's pickers' token changes (incidents.caches.PICKERS_TOKEN: published

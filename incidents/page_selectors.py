@@ -34,7 +34,7 @@ STAFF_TARGET_ROLES = (RoleCode.GRID_WORKER, RoleCode.DISPATCHER, RoleCode.DEPART
 MAX_CHOICES = 500
 MAX_MAP_CELLS = 3000
 # The deadline that runs in each state (the others are history).
-CURRENT_DEADLINE = {
+CURRENT_DEADLINE: dict[str, str] = {
     S.VERIFYING: "verify_due_at",
     S.VERIFIED: "dispatch_due_at",
     S.REOPENED: "dispatch_due_at",
@@ -83,7 +83,7 @@ def staff_label(person: User) -> str:
     parts = [str(person)]
     if person.department:
         parts.append(person.department)
-    if person.scope_region_id:
+    if person.scope_region_id and person.scope_region is not None:
         parts.append(person.scope_region.name)
     return " · ".join(parts)
 
@@ -197,7 +197,7 @@ def linked_matters(user: User, incident: Incident) -> dict:
     return detail_links.linked_matters(user, incident)
 
 
-WORKLOAD_LEVELS = [Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY]
+WORKLOAD_LEVELS: list[str] = [Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY]
 
 
 def workload_regions(user: User) -> QuerySet[Region]:
@@ -217,7 +217,7 @@ def workload_region(user: User, code: str = "") -> Region | None:
             # Staff: the scope region is visible by definition; a city-wide one (a city
             # supervisor) is no workload region, so no query would find it either.
             own = user.scope_region
-            if own.level in WORKLOAD_LEVELS:
+            if own is not None and own.level in WORKLOAD_LEVELS:
                 return own
         else:
             own = workload_regions(user).filter(pk=user.scope_region_id).first()
@@ -231,7 +231,7 @@ def workload_region(user: User, code: str = "") -> Region | None:
 # a few times a month, read on every load. Each process keeps them per user (a ProcessCopy
 # under incidents.caches.PICKERS_TOKEN: a grid cell, a region, a user or a user's roles saved
 # publishes a new token; incidents.apps). If the cache is down, the database is read.
-PICKERS_PER_PROCESS = 256  # entries (user × list); the largest, a city's, is ~70 KB
+PICKERS_PER_PROCESS = 256  # entries (user × list); sizes: docs/performance.md, "Incidents web"
 
 
 def _no_default_build(key: Any) -> list:

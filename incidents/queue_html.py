@@ -49,7 +49,7 @@ _OVERDUE_CELL = ' class="overdue"'
 
 # A span shorter than four weeks never holds a calendar month, so timesince's words for it
 # depend only on its whole minutes: they are worked out once per language and minute count
-# (timesince cost ~50 µs a row, 50 rows a page; the deadline column of every page).
+# (timesince was a measurable share of every queue page: docs/performance.md, "Incidents web").
 _SHORT_SPAN_SECONDS = 27 * 24 * 3600
 _EPOCH = datetime(2000, 3, 1, tzinfo=UTC)
 

@@ -39,22 +39,6 @@ SERVICES_ALIASES = {"governance.exports"}  # governance's export jobs: exports â
 
 # Today's circles (at 632d878), each as its set of modules: issue 16 section B removes them.
 KNOWN_CYCLES: list[frozenset[str]] = [
-    # B1-B3: the detail page's links to mediation and petitions (page_selectors ->
-    # mediation/petitions selectors), petitions' permission predicates in services (imported by
-    # petitions.selectors), and the directory â‡„ pickers token.
-    frozenset(
-        {
-            "incidents.directory",
-            "incidents.page_selectors",
-            "incidents.policies",
-            "incidents.routing",
-            "incidents.selectors",
-            "incidents.services",
-            "mediation.services",
-            "petitions.selectors",
-            "petitions.services",
-        }
-    ),
     # B4: aggregates needs kpis' anchors (pure data); kpis needs aggregates.facts_as_of.
     frozenset({"governance.aggregates", "governance.kpis"}),
 ]

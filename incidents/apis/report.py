@@ -146,8 +146,8 @@ class IncidentListCreateApi(GenericAPIView):
             use_photo_location=data.get("use_photo_location", False),
             external_id=data.get("external_id", ""),
         )
-        # A small answer: the detail (visibility, 10-table query, timeline, actions) was ~70 %
-        # of the request's time and is one GET of `url` away (docs/performance.md).
+        # A small answer: the detail costs most of a report's time and is one GET of `url`
+        # away (docs/performance.md, "Incidents web").
         return Response(incident_created_data(incident), status=status.HTTP_201_CREATED)
 
 

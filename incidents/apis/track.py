@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents import selectors, services, tracking
+from incidents import selectors, services, tracking, tracking_requests
 from incidents.apis._common import ERRORS, TAGS
 from incidents.apis.actions import IncidentRateInput
 from incidents.serializers import ErrorSerializer, TrackSerializer
@@ -53,7 +53,7 @@ class IncidentTrackApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        incident = tracking.incident_unlock(data["no"], data["code"])
+        incident = tracking_requests.incident_unlock(data["no"], data["code"])
         return Response(TrackSerializer(selectors.incident_track_for(incident)).data)
 
 
@@ -80,7 +80,7 @@ class IncidentTrackRateApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        incident = tracking.incident_unlock(data["no"], data["code"])
+        incident = tracking_requests.incident_unlock(data["no"], data["code"])
         services.incident_rate(
             actor=request.user if request.user.is_authenticated else None,
             rating=data["rating"],
@@ -125,5 +125,5 @@ class IncidentTrackResendApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        tracking.access_code_resend(data["no"], data["phone"])
+        tracking_requests.access_code_resend(data["no"], data["phone"])
         return Response({"detail": str(tracking.RESEND_ANSWER)}, status=status.HTTP_202_ACCEPTED)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import ApplicationError, NotFoundError
 from core.ratelimit import with_retry_after
-from incidents import selectors, services, tracking
+from incidents import selectors, services, tracking, tracking_requests
 from incidents.forms import RateForm, ResendCodeForm, TrackForm
 from incidents.models import Incident
 
@@ -54,7 +54,7 @@ def track(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             no, code = form.cleaned_data["no"], form.cleaned_data["code"]
             try:
-                incident = tracking.incident_unlock(no, code)
+                incident = tracking_requests.incident_unlock(no, code)
             except NotFoundError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -124,7 +124,9 @@ def track_resend(request: HttpRequest) -> HttpResponse:
             page = render(request, "incidents/track_resend.html", {"form": form})
             return with_retry_after(page, over)
         if form.is_valid():
-            tracking.access_code_resend(form.cleaned_data["no"], form.cleaned_data["phone"])
+            tracking_requests.access_code_resend(
+                form.cleaned_data["no"], form.cleaned_data["phone"]
+            )
             messages.success(request, str(tracking.RESEND_ANSWER))
             return redirect(f"{reverse('incidents:track')}?no={form.cleaned_data['no']}")
         return render(request, "incidents/track_resend.html", {"form": form}, status=400)
