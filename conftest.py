@@ -23,15 +23,14 @@ def _isolated_media_and_eager_celery(settings, tmp_path):
     from core import calendar, process_cache
     from governance.celery import app
     from grids import locator
-    from incidents import category_cache, page_selectors
     from integrations.services import webhooks_active_clear_local
 
     # The locator's in-memory index outlives a test's rolled-back transaction: start fresh.
     locator.invalidate(shared=False)
-    category_cache.clear_local()  # so do the report's categories
-    page_selectors.clear_pickers()  # and the queue's pickers
     webhooks_active_clear_local()  # and the webhook flag
-    process_cache.clear_all_local()  # and every core.process_cache.ProcessCopy
+    # And every core.process_cache.ProcessCopy: the report's categories, the queue's pickers,
+    # the routing directory ...
+    process_cache.clear_all_local()
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.log")

@@ -29,7 +29,7 @@ class IncidentsConfig(AppConfig):
 
         from accounts.models import User
         from grids.models import GridCell, Region
-        from incidents.page_selectors import pickers_changed
+        from incidents.caches import pickers_changed
 
         for model in (GridCell, Region, User):
             name = model._meta.label_lower

@@ -3,13 +3,15 @@ roles where, kept in each process (issue #8; docs/performance.md, "Routing reads
 
 Routing a report read the same small, rarely changing tables on every step: the community row,
 its parents (with their boundaries), the chain of parent ids twice, the dispatchers along it
-three times, the department's handlers: 8 of the worker step's 17 queries. Each process keeps
+three times, the department's handlers: about half the worker step's queries
+(docs/performance.md, "Incidents web"). Each process keeps
 a snapshot instead, built with two queries (every region without its boundary; the active
 dispatchers' and department handlers' role rows with their scope and department), and builds
-it again when the queue's pickers' token changes (incidents.page_selectors.PICKERS_TOKEN:
-published at once and on commit whenever a grid cell, a region or a user is saved or deleted,
-or a user's roles change). Checking it is one cache read; `current()` answers None while the
-cache is down and the callers (incidents.routing) then read the database as before.
+it again when the queue's pickers' token changes (incidents.caches.PICKERS_TOKEN: published
+at once and on commit whenever a grid cell, a region or a user is saved or deleted, or a
+user's roles change). It is a `core.process_cache.ProcessCopy` (token read on every lookup,
+`offline=None`): `current()` answers None while the cache is down and the callers
+(incidents.routing) then read the database as before.
 
 What is NOT here: workload (open tasks per person) and grid workers on duty, which change with
 every incident and stay live reads.
@@ -17,15 +19,15 @@ every incident and stay live reads.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import ContextDecorator
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS
 
 from accounts.models import RoleCode, User
+from core import process_cache
 from grids.models import Region
+from incidents.caches import PICKERS_TOKEN
 
 # Every column of a region but its boundary (a GeoJSON polygon: the bulk of the row).
 REGION_FIELDS: tuple[str, ...] = tuple(
@@ -141,68 +143,24 @@ def build() -> Directory:
     )
 
 
-_lock = threading.Lock()
-# generation: bumped by clear(), so that a pinned snapshot (below) is dropped too.
-_state: dict = {"token": None, "directory": None, "generation": 0}  # nosec B105
-_local = threading.local()
+DIRECTORY: process_cache.ProcessCopy[Directory] = process_cache.ProcessCopy(
+    "incidents.directory", build, token=PICKERS_TOKEN, offline=None
+)
+
+# Within the block (or the decorated call), this thread's reads use one snapshot: the token is
+# read once for a whole routing decision instead of once per lookup (a Redis round trip each).
+# A change saved by this process meanwhile (clear()) is still seen at once; another process's
+# when the block ends. Blocks nest. (core.process_cache.pinned: every copy, not only this one.)
+pinned = process_cache.pinned
 
 
 def clear() -> None:
-    """Forget this process's snapshot (page_selectors.clear_pickers calls it: a change saved
+    """Forget this process's snapshot (incidents.caches.clear_pickers does it: a change saved
     by this process, and between tests, where a rolled-back transaction changes no token)."""
-    with _lock:
-        _state["token"] = None
-        _state["directory"] = None
-        _state["generation"] += 1
-
-
-class pinned(ContextDecorator):
-    """Within the block (or the decorated call), this thread's reads use one snapshot: the
-    token is read once for a whole routing decision instead of once per lookup (a worker step
-    asked 4-5 times: a Redis round trip each). A change saved by this process meanwhile
-    (clear()) is still seen at once; another process's when the block ends. Blocks nest."""
-
-    def __enter__(self) -> None:
-        depth = getattr(_local, "depth", 0)
-        if not depth:
-            _local.pin = None
-        _local.depth = depth + 1
-
-    def __exit__(self, *exc_info: object) -> None:
-        _local.depth -= 1
-        if not _local.depth:
-            _local.pin = None
+    DIRECTORY.clear_local()
 
 
 def current() -> Directory | None:
     """This process's snapshot as of the shared token, built again if the token changed; None
     while the cache is unreachable (the caller then reads the database)."""
-    in_block = getattr(_local, "depth", 0) > 0
-    generation = _state["generation"]
-    if in_block and _local.pin is not None and _local.pin[0] == generation:
-        return _local.pin[1]
-    directory = _read(generation)
-    if in_block:
-        _local.pin = (generation, directory)
-    return directory
-
-
-def _read(generation: int) -> Directory | None:
-    from incidents.page_selectors import PICKERS_TOKEN
-
-    token = PICKERS_TOKEN.read()
-    if token is None:
-        return None
-    with _lock:  # as page_selectors._cached_for
-        if _state["token"] != token:
-            _state["token"] = token
-            _state["directory"] = None
-        directory = _state["directory"]
-    if directory is not None:
-        return directory
-    directory = build()
-    with _lock:
-        # Not when another thread saw a newer token, or this process changed data, meanwhile.
-        if _state["token"] == token and _state["generation"] == generation:
-            _state["directory"] = directory
-    return directory
+    return DIRECTORY.get()

@@ -9,7 +9,6 @@ incident and whether the mediation referral link applies.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +19,12 @@ from django.utils import timezone
 
 from accounts.models import RoleCode, User
 from accounts.selectors import regions_visible, user_scope
-from core.cache import SharedToken
-from core.transactions import on_commit_once
+from core.process_cache import ProcessCopy
 from grids.models import GridCell, Region
 from incidents import detail_links, policies
+from incidents.caches import PICKERS_TOKEN
+from incidents.caches import clear_pickers as clear_pickers  # re-exported (the old home)
+from incidents.caches import pickers_changed as pickers_changed  # re-exported (the old home)
 from incidents.models import ACTIONS, Action, Category, Incident, IncidentState
 from incidents.selectors import is_staff_viewer
 
@@ -33,7 +34,7 @@ STAFF_TARGET_ROLES = (RoleCode.GRID_WORKER, RoleCode.DISPATCHER, RoleCode.DEPART
 MAX_CHOICES = 500
 MAX_MAP_CELLS = 3000
 # The deadline that runs in each state (the others are history).
-CURRENT_DEADLINE = {
+CURRENT_DEADLINE: dict[str, str] = {
     S.VERIFYING: "verify_due_at",
     S.VERIFIED: "dispatch_due_at",
     S.REOPENED: "dispatch_due_at",
@@ -82,7 +83,7 @@ def staff_label(person: User) -> str:
     parts = [str(person)]
     if person.department:
         parts.append(person.department)
-    if person.scope_region_id:
+    if person.scope_region_id and person.scope_region is not None:
         parts.append(person.scope_region.name)
     return " · ".join(parts)
 
@@ -196,7 +197,7 @@ def linked_matters(user: User, incident: Incident) -> dict:
     return detail_links.linked_matters(user, incident)
 
 
-WORKLOAD_LEVELS = [Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY]
+WORKLOAD_LEVELS: list[str] = [Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY]
 
 
 def workload_regions(user: User) -> QuerySet[Region]:
@@ -216,7 +217,7 @@ def workload_region(user: User, code: str = "") -> Region | None:
             # Staff: the scope region is visible by definition; a city-wide one (a city
             # supervisor) is no workload region, so no query would find it either.
             own = user.scope_region
-            if own.level in WORKLOAD_LEVELS:
+            if own is not None and own.level in WORKLOAD_LEVELS:
                 return own
         else:
             own = workload_regions(user).filter(pk=user.scope_region_id).first()
@@ -226,39 +227,24 @@ def workload_region(user: User, code: str = "") -> Region | None:
 
 
 # --- the queue's pickers, kept per process ----------------------------------------------------
-# The queue page offers grid cells, communities and the people to assign to: 4-5 queries on
-# every load for lists that change a few times a month. Each process keeps them per user and
-# re-reads them when the shared token changes: saving or deleting a grid cell, a region or a
-# user, or changing a user's roles, publishes a new token (at once and again on commit;
-# incidents.apps). Checking it is one cache read; if the cache is down, the database is read.
-PICKERS_TOKEN = SharedToken("incidents:pickers:token")
-PICKERS_PER_PROCESS = 256  # entries (user × list); the largest, a city's, is ~70 KB
-_pickers_lock = threading.Lock()
-_pickers: dict = {"token": None, "by_user": {}}  # nosec B105 # a cache version, not a secret
+# The queue page offers grid cells, communities and the people to assign to: lists that change
+# a few times a month, read on every load. Each process keeps them per user (a ProcessCopy
+# under incidents.caches.PICKERS_TOKEN: a grid cell, a region, a user or a user's roles saved
+# publishes a new token; incidents.apps). If the cache is down, the database is read.
+PICKERS_PER_PROCESS = 256  # entries (user × list); sizes: docs/performance.md, "Incidents web"
 
 
-def clear_pickers() -> None:
-    """Forget this process's copy (tests: a rolled-back transaction leaves no token change),
-    and the routing directory kept under the same token (incidents.directory)."""
-    from incidents import directory
-
-    with _pickers_lock:
-        _pickers["token"] = None
-        _pickers["by_user"] = {}
-    directory.clear()
+def _no_default_build(key: Any) -> list:
+    raise TypeError("the pickers' copy is always read with its own build")
 
 
-def pickers_changed(sender: Any = None, **kwargs: Any) -> None:
-    """post_save / post_delete / m2m_changed receiver (incidents.apps). A sign-in (which
-    only stamps last_login) changes nothing the pickers show."""
-    update_fields = kwargs.get("update_fields")
-    if update_fields and set(update_fields) <= {"last_login"}:
-        return
-    clear_pickers()
-    PICKERS_TOKEN.publish()
-    # Once more when the transaction commits (another process may have rebuilt from the
-    # uncommitted state meanwhile); one message per transaction, however many rows it wrote.
-    on_commit_once(PICKERS_TOKEN.publish)
+PICKERS: ProcessCopy[list] = ProcessCopy(
+    "incidents.pickers",
+    _no_default_build,
+    token=PICKERS_TOKEN,
+    per_key=True,
+    max_entries=PICKERS_PER_PROCESS,
+)
 
 
 def cached_per_user(user: User, name: str, build: Callable[[], list]) -> list:
@@ -268,22 +254,8 @@ def cached_per_user(user: User, name: str, build: Callable[[], list]) -> list:
 
 
 def _cached_for(user: User, name: str, build: Callable[[], list]) -> list:
-    token = PICKERS_TOKEN.read()
-    if token is None:
-        return build()
-    with _pickers_lock:
-        if _pickers["token"] != token:
-            _pickers["token"] = token
-            _pickers["by_user"] = {}
-        entry = _pickers["by_user"].get((user.pk, name))
-    if entry is not None:
-        return entry
-    value = build()
-    with _pickers_lock:
-        if _pickers["token"] == token:
-            if len(_pickers["by_user"]) >= PICKERS_PER_PROCESS:
-                _pickers["by_user"] = {}
-            _pickers["by_user"][(user.pk, name)] = value
+    value = PICKERS.get((user.pk, name), build=build)
+    assert value is not None  # offline="build": never None  # nosec B101
     return value
 
 

@@ -22,6 +22,13 @@ from incidents.models import Action, Incident, IncidentState
 
 S = IncidentState
 A = Action
+QUEUE_ROLES = (RoleCode.DISPATCHER, RoleCode.SUPERVISOR, RoleCode.ADMIN)
+
+
+def can_use_queue(user: User) -> bool:
+    """The dispatch queue, the overdue board and workload (pages and API): dispatchers,
+    supervisors and admins (what they see in them is scoped by incidents.selectors)."""
+    return user.is_portal_admin or user.has_role(*QUEUE_ROLES)
 
 
 def _in_scope(user: User, incident: Incident) -> bool:

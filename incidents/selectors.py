@@ -9,13 +9,12 @@ tracking page goes through incident_track).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.models import RoleCode, User
@@ -26,16 +25,33 @@ from grids.models import GridWorker, Region
 from incidents import policies, routing
 from incidents.models import (
     ACTIONS,
-    FINAL_STATES,
     Action,
     Category,
-    HandlingLevel,
     Incident,
     IncidentEvent,
     IncidentPhoto,
     IncidentState,
     PatrolLog,
 )
+from incidents.queue_selectors import _QUEUE_ROWS as _QUEUE_ROWS  # a test reads it here
+from incidents.queue_selectors import (  # re-exported: the old home of the queue's rows
+    QUEUE_COLUMNS as QUEUE_COLUMNS,
+)
+from incidents.queue_selectors import QueuePages as QueuePages
+from incidents.queue_selectors import QueueRow as QueueRow
+from incidents.queue_selectors import RowPerson as RowPerson
+from incidents.queue_selectors import RowRef as RowRef
+from incidents.queue_selectors import choice_label as choice_label
+from incidents.queue_selectors import queue_rows as queue_rows
+from incidents.tracking_selectors import (  # re-exported: the old home of public tracking
+    PublicEvent as PublicEvent,
+)
+from incidents.tracking_selectors import PublicTrack as PublicTrack
+from incidents.tracking_selectors import incident_for_tracked as incident_for_tracked
+from incidents.tracking_selectors import incident_for_tracking as incident_for_tracking
+from incidents.tracking_selectors import incident_track as incident_track
+from incidents.tracking_selectors import incident_track_for as incident_track_for
+from incidents.tracking_selectors import reporter_phone_of as reporter_phone_of
 
 S = IncidentState
 # States whose due_at is a working deadline (feedback_sent's is the rating window).
@@ -171,7 +187,7 @@ def sees_as_staff(user: User | None, incident: Incident) -> bool:
     """Whether `user` gets the staff view of the incident (internal rows, staff names, photos
     of internal events): staff who see it through their work. A staff member who only
     reported it (outside their region, say) gets the resident view (security review I3)."""
-    if not is_staff_viewer(user):
+    if user is None or not is_staff_viewer(user):
         return False
     if user.is_portal_admin or incident.reporter_id != user.pk:
         return True
@@ -206,7 +222,7 @@ def my_tasks(user: User) -> dict[str, QuerySet[Incident]]:
     unit_q = Q(pk__in=[])
     if user.has_role(RoleCode.DEPARTMENT_HANDLER) and user.department and scope.prefix:
         unit_q |= Q(handling_department=user.department, region_code__startswith=scope.prefix)
-    if user.has_role(RoleCode.DISPATCHER) and user.scope_region_id is not None:
+    if user.has_role(RoleCode.DISPATCHER) and user.scope_region is not None:
         unit_q |= Q(
             handling_region__code__startswith=user.scope_region.prefix,
             handling_level__in=["community", "street", "district"],
@@ -245,229 +261,10 @@ def dispatch_queue(user: User, filters: Any = None) -> QuerySet[Incident]:
     return qs.order_by(F("due_at").asc(nulls_last=True), "id")
 
 
-# --- the queue's narrow rows ------------------------------------------------------------------
-
-# The columns one queue row shows (HTML table and API list): one narrow query, no model
-# instances. 150 columns over 10 joined tables cost more to build and read than the database
-# takes to answer (docs/performance.md).
-QUEUE_COLUMNS = (
-    "id",
-    "tracking_number",
-    "description",
-    "state",
-    "urgent",
-    "channel",
-    "address",
-    "lat",
-    "lng",
-    "region_code",
-    "handling_level",
-    "handling_department",
-    "claimable",
-    "parked",
-    "extension_requested",
-    "escalation_level",
-    "reopen_count",
-    "due_at",
-    "created_at",
-    "category__code",
-    "category__name",
-    "category__name_en",
-    "grid_cell_id",
-    "grid_cell__code",
-    "grid_cell__name",
-    "region_id",
-    "region__name",
-    "handling_region_id",
-    "handling_region__name",
-    "assignee_id",
-    "assignee__display_name",
-    "assignee__username",
-)
-# Where the deadline that runs in each state is a working deadline (the rating window of
-# feedback_sent is not "overdue": it simply closes). Same rule as page_selectors.is_overdue.
-_WORKING_DEADLINE_STATES = frozenset(
-    {S.VERIFYING, S.VERIFIED, S.REOPENED, S.DISPATCHED, S.ACCEPTED, S.RESOLVED}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class RowRef:
-    """A related row as the queue shows it (code and name)."""
-
-    code: str
-    name: str
-    display_name: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class RowPerson:
-    id: int
-    name: str
-
-    def __str__(self) -> str:
-        return self.name
-
-
-@dataclass(slots=True)
-class QueueRow:
-    """One row of the dispatch queue, read by the table template and the queue API with the
-    same names as the Incident it stands for."""
-
-    pk: int
-    tracking_number: str
-    description: str
-    state: str
-    urgent: bool
-    channel: str
-    address: str
-    lat: float | None
-    lng: float | None
-    region_code: str
-    handling_level: str
-    handling_department: str
-    claimable: bool
-    parked: bool
-    extension_requested: bool
-    escalation_level: int
-    reopen_count: int
-    due_at: datetime | None
-    created_at: datetime
-    category: RowRef
-    grid_cell: RowRef | None
-    region: RowRef | None
-    handling_region: RowRef | None
-    assignee: RowPerson | None
-    is_open: bool
-    is_overdue: bool  # the page's flag (working deadline passed, not parked)
-    past_due: bool  # the API's `overdue` (open and past due_at)
-    # Filled by the page (incidents.views): the texts of the row.
-    url: str = ""
-    select_label: str = ""
-    deadline_text: str = ""
-
-    @property
-    def id(self) -> int:
-        return self.pk
-
-    def get_state_display(self) -> str:
-        return _label(IncidentState, self.state)
-
-    def get_handling_level_display(self) -> str:
-        return _label(HandlingLevel, self.handling_level)
-
-
-def _label(choices: Any, value: str) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
-
-
-class QueuePages:
-    """The queue for a Paginator, ids first: the count and a page's ids are read from the
-    incident table alone (the filters' joins only), then the page's narrow rows by id.
-
-    One query per page with the joins in it made PostgreSQL choose the deadline index over
-    the whole city (joins run in the written order, settings.py) and read ~4,000 rows for a
-    street's 50; the ids alone take the street's open incidents from the region index and
-    sort them (docs/performance.md). One more query, whatever the page's size."""
-
-    def __init__(self, queryset: QuerySet[Incident]) -> None:
-        self.ids = queryset.select_related(None).values_list("id", flat=True)
-
-    def count(self) -> int:
-        return self.ids.order_by().count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __iter__(self):
-        return iter(self[:])
-
-    def __getitem__(self, key: slice) -> list[dict]:
-        if not isinstance(key, slice):
-            raise TypeError("QueuePages takes slices")
-        ids = list(self.ids[key])
-        if not ids:
-            return []
-        found = {row["id"]: row for row in _QUEUE_ROWS.dicts(ids)}
-        return [found[pk] for pk in ids if pk in found]
-
-
-# A page's rows by id (five joins, 27 columns): Django's compiler took ~1.7 ms of the 4 ms read
-# of 50 rows; compiled once per process, database and number of ids (routing.PreparedQuery),
-# the same dicts values() gives (incidents/tests/test_queue_queries.py compares them).
-_QUEUE_ROWS = routing.PreparedQuery(
-    lambda ids: Incident.objects.filter(pk__in=ids).order_by().values(*QUEUE_COLUMNS)
-)
-
-
 def dispatch_queue_values(user: User, filters: Any = None) -> QueuePages:
     """dispatch_queue as narrow rows (dicts of QUEUE_COLUMNS) for a Paginator, a page of
     which goes to queue_rows()."""
     return QueuePages(dispatch_queue(user, filters))
-
-
-def queue_rows(values: Any, *, now: datetime | None = None) -> list[QueueRow]:
-    """QueueRow objects from dispatch_queue_values() rows (a page of them)."""
-    now = now or timezone.now()
-    english = (get_language() or "").startswith("en")
-    final = FINAL_STATES
-    rows = []
-    for v in values:
-        state = v["state"]
-        due_at = v["due_at"]
-        name = v["category__name"]
-        if english and v["category__name_en"]:
-            name = v["category__name_en"]
-        is_open = state not in final
-        assignee = None
-        if v["assignee_id"] is not None:
-            assignee = RowPerson(
-                v["assignee_id"], v["assignee__display_name"] or v["assignee__username"]
-            )
-        rows.append(
-            QueueRow(
-                pk=v["id"],
-                tracking_number=v["tracking_number"],
-                description=v["description"],
-                state=state,
-                urgent=v["urgent"],
-                channel=v["channel"],
-                address=v["address"],
-                lat=v["lat"],
-                lng=v["lng"],
-                region_code=v["region_code"],
-                handling_level=v["handling_level"],
-                handling_department=v["handling_department"],
-                claimable=v["claimable"],
-                parked=v["parked"],
-                extension_requested=v["extension_requested"],
-                escalation_level=v["escalation_level"],
-                reopen_count=v["reopen_count"],
-                due_at=due_at,
-                created_at=v["created_at"],
-                category=RowRef(v["category__code"], v["category__name"], name),
-                grid_cell=RowRef(v["grid_cell__code"], v["grid_cell__name"])
-                if v["grid_cell_id"] is not None
-                else None,
-                region=RowRef("", v["region__name"]) if v["region_id"] is not None else None,
-                handling_region=RowRef("", v["handling_region__name"])
-                if v["handling_region_id"] is not None
-                else None,
-                assignee=assignee,
-                is_open=is_open,
-                is_overdue=bool(
-                    state in _WORKING_DEADLINE_STATES
-                    and due_at is not None
-                    and due_at < now
-                    and not v["parked"]
-                ),
-                past_due=bool(due_at and is_open and due_at < now),
-            )
-        )
-    return rows
 
 
 def overdue_board(user: User, *, now: datetime | None = None) -> QuerySet[Incident]:
@@ -515,23 +312,23 @@ def workload_per_worker(
                 on_duty=worker.on_duty,
                 cells=sorted(cell.code for cell in worker.cells.all()),
             )
-    else:  # the 4 columns shown (a street has ~120 workers)
+    else:  # the 4 columns shown (a street has about a hundred workers)
         # Written from the region down (regions → cells → workers → users): joins run in the
         # written order on PostgreSQL (join_collapse_limit=1, settings.py), and from the
-        # workers' side the query read all 12,000 of a city's workers (15 ms against 1 ms).
-        worker = "grid_cells__workers__"
-        rows = (
+        # workers' side the query read every worker of the city (docs/performance.md).
+        through = "grid_cells__workers__"
+        worker_rows = (
             Region.objects.filter(code__startswith=region.prefix, grid_cells__workers__isnull=False)
             .values_list(
-                f"{worker}user_id",
-                f"{worker}user__display_name",
-                f"{worker}user__username",
-                f"{worker}on_duty",
+                f"{through}user_id",
+                f"{through}user__display_name",
+                f"{through}user__username",
+                f"{through}on_duty",
             )
             .order_by()
             .distinct()
         )
-        for user_id, display_name, username, on_duty in rows:
+        for user_id, display_name, username, on_duty in worker_rows:
             loads[user_id] = WorkerLoad(
                 user_id=user_id, name=display_name or username, on_duty=on_duty, cells=[]
             )
@@ -539,7 +336,7 @@ def workload_per_worker(
     if not ids:
         return []
     # One query for the three kinds of open work (whose turn it is depends on the state).
-    open_q = {
+    open_q: dict[str, tuple[str, str]] = {
         S.VERIFYING: ("to_verify", "verifier_id"),
         S.DISPATCHED: ("assigned", "assignee_id"),
         S.ACCEPTED: ("assigned", "assignee_id"),
@@ -562,124 +359,6 @@ def workload_per_worker(
         setattr(load, attribute, getattr(load, attribute) + row["n"])
         load.overdue += row["late"]
     return sorted(loads.values(), key=lambda load: (-load.total, load.name))
-
-
-# --- public tracking --------------------------------------------------------------------------
-
-
-@dataclass
-class PublicEvent:
-    at: datetime
-    action: str
-    action_label: str
-    to_state: str
-    to_state_label: str
-    note: str
-
-
-@dataclass
-class PublicTrack:
-    """What anybody holding the tracking number and its access code (查询码) may read."""
-
-    tracking_number: str
-    category: str
-    state: str
-    state_label: str
-    reported_at: datetime
-    address: str
-    result: str
-    rating: int | None
-    can_rate: bool
-    rate_due_at: datetime | None
-    events: list[PublicEvent] = field(default_factory=list)
-
-
-def reporter_phone_of(incident: Incident) -> str:
-    """The reporter's phone: given with the report, else the signed-in reporter's own."""
-    if incident.reporter_phone:
-        return incident.reporter_phone
-    if incident.reporter_id and incident.reporter.phone:
-        return incident.reporter.phone
-    return ""
-
-
-def _tracking_not_found() -> NotFoundError:
-    return NotFoundError(_("No incident matches this tracking number and access code."))
-
-
-def _tracked_incident(tracking_number: str) -> Incident | None:
-    number = (tracking_number or "").strip().upper()[:16]
-    if not number:
-        return None
-    return (
-        Incident.objects.select_related("category", "reporter")
-        .filter(tracking_number=number)
-        .first()
-    )
-
-
-def incident_for_tracking(tracking_number: str, access_code: str) -> Incident:
-    """The incident when the number and its access code (查询码) match; NotFoundError
-    otherwise, with the same message and the same work whether the number exists or not. The
-    callers count failures (incidents.tracking: per client and per number)."""
-    from incidents.access_codes import access_code_matches
-
-    incident = _tracked_incident(tracking_number)
-    stored = incident.access_code_hash if incident is not None else ""
-    if not access_code_matches(stored, access_code) or incident is None:
-        raise _tracking_not_found()
-    return incident
-
-
-def incident_for_tracked(tracking_number: str, proof: str) -> Incident:
-    """The incident a browser already unlocked (the session's proof, see
-    incidents.tracking.tracking_proof); NotFoundError once its code was replaced."""
-    from incidents.access_codes import tracking_proof_matches
-
-    incident = _tracked_incident(tracking_number)
-    if incident is None or not tracking_proof_matches(incident.access_code_hash, proof):
-        raise _tracking_not_found()
-    return incident
-
-
-def incident_track_for(incident: Incident) -> PublicTrack:
-    """The public view of one unlocked incident for the tracking page and API (no personal
-    data, public events only, internal-only categories shown generically)."""
-    category: Category = incident.category
-    events = [
-        PublicEvent(
-            at=event.created_at,
-            action=event.action,
-            action_label=str(Action(event.action).label)
-            if event.action in Action.values
-            else event.action,
-            to_state=event.to_state,
-            to_state_label=str(IncidentState(event.to_state).label) if event.to_state else "",
-            note=event.note,
-        )
-        for event in incident.events.filter(public=True).order_by("created_at", "id")
-    ]
-    return PublicTrack(
-        tracking_number=incident.tracking_number,
-        category=_("Other matter") if category.internal_only else category.display_name,
-        state=incident.state,
-        state_label=str(IncidentState(incident.state).label),
-        reported_at=incident.created_at,
-        address="" if category.internal_only else incident.address,
-        result=incident.result if incident.state in _RESULT_STATES else "",
-        rating=incident.rating,
-        can_rate=incident.state == S.FEEDBACK_SENT and incident.channel != "patrol",
-        rate_due_at=incident.rate_due_at if incident.state == S.FEEDBACK_SENT else None,
-        events=events,
-    )
-
-
-def incident_track(tracking_number: str, access_code: str) -> PublicTrack:
-    """incident_track_for the incident the number and access code unlock (NotFoundError)."""
-    return incident_track_for(incident_for_tracking(tracking_number, access_code))
-
-
-_RESULT_STATES = {S.FEEDBACK_SENT, S.RATED, S.CLOSED, S.REOPENED}
 
 
 def categories_active() -> QuerySet[Category]:

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.exceptions import NotFoundError
 from core.ratelimit import Limit, client_ip, rate_hit, rate_peek
 
 # The code itself lives in incidents.access_codes (no imports above core: the services use it);
@@ -89,39 +87,11 @@ def resend_number_attempt(number: str) -> Limit:
     return rate_hit(RESEND_NUMBER_SCOPE, number, rate)
 
 
-# --- unlocking and resending (the page and the API call these after client_attempt) ----------
-
 RESEND_ANSWER = gettext_lazy(
     "If the number and the phone match a report, a new access code is on its way by text "
     "message. The old code no longer works."
 )
 
 
-def incident_unlock(tracking_number: str, access_code: str):
-    """The incident the number and the access code unlock, counting a failure against the
-    number. A number with too many failures (INCIDENT_TRACK_FAILURES_PER_NUMBER within
-    INCIDENT_TRACK_LOCK_MINUTES) is locked: the same NotFoundError as a wrong number or code,
-    after the same work."""
-    from incidents import selectors
-
-    number = (tracking_number or "").strip().upper()[:16]
-    locked = number_locked(number)
-    try:
-        incident = selectors.incident_for_tracking(number, access_code)
-    except NotFoundError:
-        number_failed(number)
-        raise
-    if locked:
-        raise NotFoundError(_("No incident matches this tracking number and access code."))
-    return incident
-
-
-def access_code_resend(tracking_number: str, phone: str) -> None:
-    """Ask for a new code (services.incident_access_code_resend) unless the number had its
-    share of requests (INCIDENT_CODE_RESENDS_PER_NUMBER): then nothing happens, silently."""
-    from incidents import services
-
-    number = (tracking_number or "").strip().upper()[:16]
-    if resend_number_attempt(number).limited:
-        return
-    services.incident_access_code_resend(tracking_number=number, phone=phone)
+# The page and the API unlock and resend through incidents.tracking_requests (it reads and
+# writes incidents; this module stays below the selectors and the services).

@@ -37,21 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Modules that play the services part of the services ⇄ tasks idiom under another name.
 SERVICES_ALIASES = {"governance.exports"}  # governance's export jobs: exports ⇄ tasks
 
-# Today's circles (at 632d878), each as its set of modules: issue 16 section B removes them.
-KNOWN_CYCLES: list[frozenset[str]] = [
-    # B1: the directory ⇄ pickers token (and the selectors and policies between them).
-    # (incidents.services left it: the access code moved to incidents.access_codes, so
-    # tracking -> services no longer closes a circle; with it went mediation and petitions.)
-    frozenset(
-        {
-            "incidents.directory",
-            "incidents.page_selectors",
-            "incidents.policies",
-            "incidents.routing",
-            "incidents.selectors",
-        }
-    ),
-]
+# Circles still to remove, each as its set of modules. Issue 16 removed every circle there was
+# at 632d878 (section B); keep it empty.
+KNOWN_CYCLES: list[frozenset[str]] = []
 
 
 def _is_app_code(module: str) -> bool:

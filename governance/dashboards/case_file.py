@@ -13,7 +13,7 @@ from core.exceptions import (
     NotFoundError,
 )
 from governance import exports
-from incidents.selectors import _label
+from incidents.selectors import choice_label as _label
 
 
 @login_required

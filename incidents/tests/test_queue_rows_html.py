@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from incidents import page_selectors, selectors, views
+from incidents import page_selectors, queue_html, selectors, views
 from incidents.forms import BulkAssignForm
 from incidents.models import IncidentState
 from incidents.queue_html import queue_rows_html, workload_html
@@ -25,6 +25,7 @@ from incidents.tests.factories import make_incident
 S = IncidentState
 BACKEND = "accounts.backends.PhoneOrUsernameBackend"
 OLD_TEMPLATE = Path(__file__).parent / "templates" / "old_queue_rows.html"
+OLD_WORKLOAD = Path(__file__).parent / "templates" / "old_workload.html"
 NOW = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
 NASTY = "<script>alert('x')</script> & \"q\""
 
@@ -207,7 +208,7 @@ def _captured_rows(monkeypatch) -> list:
         seen.append(list(rows))
         return queue_rows_html(seen[-1])
 
-    monkeypatch.setattr(views, "queue_rows_html", recording)
+    monkeypatch.setattr(queue_html, "queue_rows_html", recording)
     return seen
 
 
@@ -255,14 +256,15 @@ def test_empty_partial_is_the_old_empty_row(city, monkeypatch):
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_workload_panel_is_the_workload_template(language):
-    """The queue page writes the panel in Python; the workload page still includes
-    _workload.html: the two must say the same (this compares with the live template)."""
+    """The panel and the workload page's table are written in Python (workload_html): the
+    HTML the old _workload.html template wrote (kept as incidents/tests/templates/
+    old_workload.html)."""
     loads = [
         WorkerLoad(1, f"网格员 {NASTY}", True, [], to_verify=2, assigned=13, to_check=1, overdue=3),
         WorkerLoad(22, "李&四", False, [], to_verify=0, assigned=0, to_check=0, overdue=0),
         WorkerLoad(333, "王五", False, [], to_verify=1, assigned=1200, to_check=0, overdue=0),
     ]
-    template = engines["django"].get_template("incidents/_workload.html")
+    template = engines["django"].from_string(OLD_WORKLOAD.read_text(encoding="utf-8"))
     with translation.override(language):
         for workload in (loads, []):
             new = workload_html(workload)
@@ -290,7 +292,8 @@ def test_bulk_fields_are_the_forms_html_and_follow_the_staff(city, language):
 
 
 def test_fragment_is_the_workload_panel_of_the_region(city, monkeypatch):
-    """The panel htmx loads after the queue page (queue_workload) is _workload.html's HTML."""
+    """The panel htmx loads after the queue page (queue_workload) is the old _workload.html's
+    HTML, and the workload page shows the same table."""
     make_incident(city, state=S.DISPATCHED, assignee=city.worker)
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(city.dispatcher, backend=BACKEND)
@@ -300,11 +303,17 @@ def test_fragment_is_the_workload_panel_of_the_region(city, monkeypatch):
     with translation.override("zh-hans"):
         panel = (
             engines["django"]
-            .get_template("incidents/_workload.html")
+            .from_string(OLD_WORKLOAD.read_text(encoding="utf-8"))
             .render({"workload": selectors.workload_per_worker(region, with_cells=False)})
         )
     assert f'data-user-id="{city.worker.pk}"' in panel
     assert response.content.decode() == panel
+    page = client.get(reverse("incidents:workload"), {"region": region.code})
+    assert page.status_code == 200
+    with translation.override("zh-hans"):
+        table = workload_html(selectors.workload_per_worker(region))
+    assert f'data-user-id="{city.worker.pk}"' in table
+    assert table in page.content.decode()
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])

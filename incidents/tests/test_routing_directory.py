@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Role, RoleCode, User
 from core.testing import make_user
 from grids.models import Region
-from incidents import directory, page_selectors, routing
+from incidents import caches, directory, page_selectors, routing
 from incidents.models import HandlingLevel, IncidentState
 from incidents.tests.factories import make_incident
 
@@ -47,7 +47,7 @@ def saved_elsewhere(monkeypatch):
     """Saves inside the block behave as another process's: the signals publish the shared
     token, but this process's snapshot is not forgotten (only the token tells it)."""
     with monkeypatch.context() as patch:
-        patch.setattr(page_selectors, "clear_pickers", lambda: None)
+        patch.setattr(caches, "clear_pickers", lambda: None)
         yield
 
 
@@ -258,19 +258,19 @@ def test_without_a_new_token_the_snapshot_is_what_routing_reads(city):
 
 
 def test_this_process_sees_its_own_change_at_once(city):
-    """The process that saves forgets its copy in the signal (page_selectors.clear_pickers),
-    before the token is even read again."""
+    """The process that saves forgets its copy in the signal (caches.clear_pickers), before
+    the token is even read again."""
     warm()
     city.dispatcher.is_active = False
     city.dispatcher.save()
-    assert directory._state["directory"] is None
+    assert directory.DIRECTORY._values == {}
     assert routing.nearest_dispatcher_ids(city.a1) == []
 
 
 def test_clear_pickers_forgets_the_directory(city):
     known = warm()
     page_selectors.clear_pickers()  # what the root conftest does between tests
-    assert directory._state["token"] is None and directory._state["directory"] is None
+    assert directory.DIRECTORY._token is None and directory.DIRECTORY._values == {}
     assert directory.current() is not known
 
 
