@@ -89,6 +89,6 @@ def _migration_data_for_transactional_tests(request):
 
 @pytest.fixture
 def region_tree(db):
-    from core.testing import make_region_tree
+    from tests.builders import make_region_tree
 
     return make_region_tree()

@@ -5,10 +5,10 @@ import time
 import pytest
 from django.core.cache import cache
 
-from core.testing import rectangle
 from grids import locator
 from grids.locator import CellRecord, CommunityRecord, LocatorIndex
 from grids.models import GridCell, Region
+from tests.builders import rectangle
 
 
 @pytest.fixture
