@@ -105,7 +105,7 @@ def prepare_photo(upload, *, field: str = "photos") -> PreparedPhoto:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             if image.format not in ALLOWED_FORMATS:
                 raise _refuse(not_a_photo, field)
             width, height = image.size
