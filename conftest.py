@@ -20,27 +20,24 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _isolated_media_and_eager_celery(settings, tmp_path):
     """Uploads go to a temporary folder; tasks run in-process unless a test starts a worker."""
-    from core import calendar, process_cache
+    from core import process_cache
     from governance.celery import app
-    from grids import locator
     from incidents import category_cache, page_selectors
     from integrations.services import webhooks_active_clear_local
 
-    # The locator's in-memory index outlives a test's rolled-back transaction: start fresh.
-    locator.invalidate(shared=False)
-    category_cache.clear_local()  # so do the report's categories
+    # Per-process copies outlive a test's rolled-back transaction: start fresh.
+    category_cache.clear_local()  # the report's categories
     page_selectors.clear_pickers()  # and the queue's pickers
     webhooks_active_clear_local()  # and the webhook flag
-    process_cache.clear_all_local()  # and every core.process_cache.ProcessCopy
+    process_cache.clear_all_local()  # and every core.process_cache.ProcessCopy (the locator's
+    # index and the working calendar among them)
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.log")
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
-    calendar.clear_cache()
     yield
     app.conf.task_always_eager = previous
-    calendar.clear_cache()
 
 
 @pytest.fixture(scope="session", autouse=True)
