@@ -92,7 +92,7 @@ def _shapes(records: Iterable, attribute: str) -> tuple[list, list]:
 
 
 # The per-lookup cost is dominated by Python-level argument handling of shapely's public
-# Point() and STRtree.query() (about 5 + 7 µs of a 15 µs lookup). Where shapely's compiled
+# Point() and STRtree.query() (docs/performance.md, "core and grids"). Where shapely's compiled
 # layer offers the same operations (shapely.lib.points, STRtree._tree.query), the index uses
 # them, but only after checking at build time that they give exactly the public API's answers;
 # any difference or error (another shapely version) falls back to the public API.
