@@ -4,8 +4,8 @@ Limits come as text from the category table: "30m" minutes, "4h" hours, "3d" cal
 "5wh" working hours, "2wd" working days. Working days are Monday to Friday unless the admin's
 calendar (core.CalendarDay) marks a public holiday or a make-up workday. Working hours are the
 morning and afternoon shifts of the admin's office hours (core.OfficeHours). Both are read at
-most every 30 s per process (a core.process_cache copy; clear_cache() drops it; saving the
-office hours calls it).
+most every 30 s per process (a core.process_cache copy; clear_cache() drops it; saving or
+deleting the office hours drops it too, now and on commit).
 """
 
 import re
@@ -52,9 +52,15 @@ CALENDAR: ProcessCopy[_Calendar] = ProcessCopy(
 
 
 def clear_cache() -> None:
-    """Forget this process's copy (saving or deleting the OfficeHours calls it; the incident
-    loaders call it after loading calendar days)."""
+    """Forget this process's copy (the incident loaders call it after loading calendar days)."""
     CALENDAR.clear_local()
+
+
+def calendar_changed(**kwargs) -> None:
+    """post_save/post_delete of OfficeHours (connected in CoreConfig.ready()): drop this
+    process's copy now, and again once the change is committed (a request in another thread
+    may have read the old rows in between)."""
+    CALENDAR.invalidate()
 
 
 def _calendar() -> _Calendar:
