@@ -20,26 +20,22 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _isolated_media_and_eager_celery(settings, tmp_path):
     """Uploads go to a temporary folder; tasks run in-process unless a test starts a worker."""
-    from core import calendar, process_cache
+    from core import process_cache
     from governance.celery import app
-    from grids import locator
     from integrations.services import webhooks_active_clear_local
 
-    # The locator's in-memory index outlives a test's rolled-back transaction: start fresh.
-    locator.invalidate(shared=False)
-    webhooks_active_clear_local()  # and the webhook flag
-    # And every core.process_cache.ProcessCopy: the report's categories, the queue's pickers,
-    # the routing directory ...
+    # Per-process copies outlive a test's rolled-back transaction: start fresh.
+    webhooks_active_clear_local()  # the webhook flag
+    # and every core.process_cache.ProcessCopy: the report's categories, the queue's pickers,
+    # the routing directory, the locator's index, the working calendar ...
     process_cache.clear_all_local()
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.log")
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
-    calendar.clear_cache()
     yield
     app.conf.task_always_eager = previous
-    calendar.clear_cache()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -88,6 +84,6 @@ def _migration_data_for_transactional_tests(request):
 
 @pytest.fixture
 def region_tree(db):
-    from core.testing import make_region_tree
+    from tests.builders import make_region_tree
 
     return make_region_tree()

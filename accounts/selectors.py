@@ -1,8 +1,9 @@
 """What a user may see. Every scoped query in the project starts here."""
 
 from dataclasses import dataclass
+from typing import cast
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from accounts.models import RoleCode, User
 
@@ -65,9 +66,10 @@ def filter_by_scope(qs: QuerySet, user: User, *, code_field: str) -> QuerySet:
 
 
 def regions_visible(user: User) -> QuerySet:
-    from grids.models import Region
-
-    return filter_by_scope(Region.objects.all(), user, code_field="code")
+    """The regions (grids.Region) inside the user's scope. accounts sits below grids: the model
+    is reached through the relation accounts already declares by name (User.scope_region)."""
+    region_model = cast("type[Model]", User._meta.get_field("scope_region").related_model)
+    return filter_by_scope(region_model._default_manager.all(), user, code_field="code")
 
 
 def users_visible(user: User) -> QuerySet:

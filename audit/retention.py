@@ -7,13 +7,15 @@ petitioners' lookup keys). Everything the statistics read is kept: category, reg
 times, states, deadlines, ratings, the timelines and the KPI facts. Incident photos carry no
 EXIF (stripped at upload).
 
+The apps that hold the data register what is due and how it is blanked (audit.registry, from
+their `data_protection.py` at ready()): audit imports none of them.
+
 Each anonymised object gets an AnonymisedRecord (its `anonymised_at` marker): a second run finds
 nothing to do. Every run writes one `retention_run` audit event with the counts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,32 +24,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import AnonymisedRecord, AuditKind
+from audit.registry import RetentionTarget, retention_targets
 from audit.services import record
 
 ANONYMISED = "已匿名"
 BATCH = 500
 
 
-@dataclass
-class Target:
-    label: str  # app_label.model
-    final_states: list[str]
-    closed_field: str
-
-
-def _targets() -> list[Target]:
-    from incidents.models import FINAL_STATES as INCIDENT_FINAL
-    from mediation.models import FINAL_STATES as CASE_FINAL
-    from petitions.models import FINAL_STATES as PETITION_FINAL
-
-    return [
-        Target("incidents.incident", list(INCIDENT_FINAL), "closed_at"),
-        Target("mediation.mediationcase", list(CASE_FINAL), "closed_at"),
-        Target("petitions.petition", list(PETITION_FINAL), "closed_at"),
-    ]
-
-
-def _due(model: type[models.Model], target: Target, cutoff: datetime) -> models.QuerySet:
+def _due(model: type[models.Model], target: RetentionTarget, cutoff: datetime) -> models.QuerySet:
     done = AnonymisedRecord.objects.filter(object_type=target.label).values("object_id")
     return (
         model.objects.filter(state__in=target.final_states)
@@ -56,44 +40,6 @@ def _due(model: type[models.Model], target: Target, cutoff: datetime) -> models.
         .exclude(pk__in=done)
         .order_by("pk")
     )
-
-
-def _anonymise_incidents(ids: list[int]) -> None:
-    from incidents.models import Incident
-
-    Incident.objects.filter(pk__in=ids).update(reporter_name=ANONYMISED, reporter_phone="")
-
-
-def _anonymise_cases(ids: list[int]) -> None:
-    from mediation.models import AgreementSignature, CaseParty, MediationAgreement
-
-    CaseParty.objects.filter(case_id__in=ids).update(
-        name=ANONYMISED, id_number="", phone="", address=""
-    )
-    MediationAgreement.objects.filter(case_id__in=ids).update(parties_details=ANONYMISED)
-    AgreementSignature.objects.filter(agreement__case_id__in=ids, party__isnull=False).update(
-        signer_name=ANONYMISED
-    )
-
-
-def _anonymise_petitions(ids: list[int]) -> None:
-    from petitions.models import Petitioner
-
-    Petitioner.objects.filter(petition_id__in=ids).update(
-        name=ANONYMISED,
-        id_number_value="",
-        id_key="",
-        phone="",
-        phone_key="",
-        address="",
-    )
-
-
-ANONYMISERS = {
-    "incidents.incident": _anonymise_incidents,
-    "mediation.mediationcase": _anonymise_cases,
-    "petitions.petition": _anonymise_petitions,
-}
 
 
 def anonymise_closed_cases(
@@ -106,9 +52,9 @@ def anonymise_closed_cases(
     days = settings.PERSONAL_DATA_RETENTION_DAYS if days is None else days
     cutoff = now - timedelta(days=days)
     counts: dict[str, int] = {}
-    for target in _targets():
+    for target in retention_targets():
         model = apps.get_model(target.label)
-        anonymise = ANONYMISERS[target.label]
+        anonymise = target.anonymise
         counts[target.label] = 0
         while True:
             ids = list(_due(model, target, cutoff).values_list("pk", flat=True)[:BATCH])

@@ -616,8 +616,8 @@ def column_exists(conn, table: str, column: str) -> bool:
 def named_users() -> dict:
     """The users the scenarios sign in as; returns what the load generator needs."""
     from accounts.models import RoleCode
-    from core.testing import make_user
     from grids.models import GridCell, GridWorker, Region
+    from tests.builders import make_user
 
     city = Region.objects.get(code=CITY_CODE)
     street = Region.objects.filter(level="street").order_by("code").first()

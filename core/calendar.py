@@ -4,22 +4,22 @@ Limits come as text from the category table: "30m" minutes, "4h" hours, "3d" cal
 "5wh" working hours, "2wd" working days. Working days are Monday to Friday unless the admin's
 calendar (core.CalendarDay) marks a public holiday or a make-up workday. Working hours are the
 morning and afternoon shifts of the admin's office hours (core.OfficeHours). Both are read at
-most every 30 s per process (clear_cache() drops the copy; saving office hours calls it).
+most every 30 s per process (a core.process_cache copy; clear_cache() drops it; saving or
+deleting the office hours drops it too, now and on commit).
 """
 
 import re
-import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
 from django.utils import timezone
 
 from core.exceptions import ValidationFailed
+from core.process_cache import ProcessCopy
 
 LIMIT_PATTERN = re.compile(r"^\s*(\d+)\s*(m|h|d|wh|wd)\s*$")
 _CACHE_SECONDS = 30
-_DEFAULT_SHIFTS = [(dtime(8, 30), dtime(12, 0)), (dtime(14, 0), dtime(17, 30))]
-_cache: dict[str, object] = {"loaded_at": 0.0, "days": {}, "shifts": _DEFAULT_SHIFTS}
 
 
 def parse_limit(limit: str) -> tuple[int, str]:
@@ -30,28 +30,52 @@ def parse_limit(limit: str) -> tuple[int, str]:
     return int(match.group(1)), match.group(2)
 
 
+@dataclass(frozen=True)
+class _Calendar:
+    days: dict[date, str]  # core.CalendarDay: date -> "holiday" | "workday"
+    shifts: list[tuple[dtime, dtime]]  # core.OfficeHours.shifts()
+
+
+def _read_calendar() -> _Calendar:
+    from core.models import CalendarDay, OfficeHours
+
+    return _Calendar(
+        days=dict(CalendarDay.objects.values_list("date", "kind")),
+        shifts=OfficeHours.current().shifts(),
+    )
+
+
+# A per-process copy without a token (core.process_cache): a stale calendar for 30 s is fine.
+CALENDAR: ProcessCopy[_Calendar] = ProcessCopy(
+    "core.calendar", _read_calendar, trust_seconds=_CACHE_SECONDS
+)
+
+
 def clear_cache() -> None:
-    _cache["loaded_at"] = 0.0
+    """Forget this process's copy (the incident loaders call it after loading calendar days)."""
+    CALENDAR.clear_local()
 
 
-def _load() -> None:
-    if time.monotonic() - float(_cache["loaded_at"]) > _CACHE_SECONDS:
-        from core.models import CalendarDay, OfficeHours
+def calendar_changed(**kwargs) -> None:
+    """post_save/post_delete of OfficeHours (connected in CoreConfig.ready()): drop this
+    process's copy now, and again once the change is committed (a request in another thread
+    may have read the old rows in between)."""
+    CALENDAR.invalidate()
 
-        _cache["days"] = dict(CalendarDay.objects.values_list("date", "kind"))
-        _cache["shifts"] = OfficeHours.current().shifts()
-        _cache["loaded_at"] = time.monotonic()
+
+def _calendar() -> _Calendar:
+    calendar = CALENDAR.get()
+    assert calendar is not None  # a copy without a token always answers
+    return calendar
 
 
 def _exceptions() -> dict[date, str]:
-    _load()
-    return _cache["days"]  # type: ignore[return-value]
+    return _calendar().days
 
 
 def office_hours() -> list[tuple[dtime, dtime]]:
     """The working shifts of a working day (core.OfficeHours): [(08:30, 12:00), (14:00, 17:30)]."""
-    _load()
-    return list(_cache["shifts"])  # type: ignore[call-overload]
+    return list(_calendar().shifts)
 
 
 def is_working_day(day: date) -> bool:

@@ -1,7 +1,7 @@
 from datetime import time as dtime
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
@@ -38,8 +38,8 @@ class CalendarDay(models.Model):
 class OfficeHours(models.Model):
     """The office hours limits in working hours ("5wh") count, and working-day limits end at
     (the close of the afternoon): local practice, edited by admins (one row). Without a row, the
-    defaults: 08:30-12:00 and 14:00-17:30. core.calendar reads it (cached for 30 s per
-    process; saving clears this process's copy at once)."""
+    defaults: 08:30-12:00 and 14:00-17:30. core.calendar reads it (cached for 30 s per process;
+    saving or deleting clears this process's copy at once: core.calendar.calendar_changed)."""
 
     morning_start = models.TimeField(_("morning starts"), default=dtime(8, 30))
     morning_end = models.TimeField(_("morning ends"), default=dtime(12, 0))
@@ -55,15 +55,6 @@ class OfficeHours(models.Model):
             f"{self.morning_start:%H:%M}-{self.morning_end:%H:%M}, "
             f"{self.afternoon_start:%H:%M}-{self.afternoon_end:%H:%M}"
         )
-
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        _calendar_changed()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        _calendar_changed()
-        return result
 
     def clean(self) -> None:
         times = [self.morning_start, self.morning_end, self.afternoon_start, self.afternoon_end]
@@ -82,15 +73,6 @@ class OfficeHours(models.Model):
 
     def shifts(self) -> list[tuple[dtime, dtime]]:
         return [(self.morning_start, self.morning_end), (self.afternoon_start, self.afternoon_end)]
-
-
-def _calendar_changed() -> None:
-    """Drop this process's copy of the calendar now, and again once the change is committed (a
-    request in another thread may have read the old rows in between)."""
-    from core import calendar
-
-    calendar.clear_cache()
-    transaction.on_commit(calendar.clear_cache)
 
 
 class WorkerHeartbeat(models.Model):

@@ -31,8 +31,8 @@ _SENTINEL = -7_391_000_000
 class PreparedQuery:
     """A read whose SQL is compiled once per process (and database vendor, and length
     of each list argument), then run with the connection's cursor. The worker's system steps
-    run the same few queries for every report; Django's compiler took most of their time (the
-    workload query: ~3.5 ms of CPU to build, 0.2 ms to run on PostgreSQL).
+    run the same few queries for every report; Django's compiler took most of their time
+    (docs/performance.md, "core and grids").
 
     `build(*values)` returns the QuerySet (`values_list`, sliced if need be); each value is an
     int or a list of ints. `rows()` gives tuples as the database driver returns them (ids,

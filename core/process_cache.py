@@ -27,7 +27,11 @@ to do that:
   for that long is acceptable (the calendar: 30 s).
 - *Cache unreachable* (the token read answers None): `get()` builds the value from the database
   on every call and keeps nothing (correct, only slower), or answers None when the copy was
-  made with `offline=None`, so that the caller reads the database its own way.
+  made with `offline=None`, so that the caller reads the database its own way, or, made with
+  `offline="keep"` (a copy too costly to build per call: the locator's index), keeps using this
+  process's copy: built once when the cache stops answering, asked again every
+  `trust_seconds`, rebuilt at once after a change saved by this process; other processes'
+  changes are seen when the cache answers again.
 - *Pinned*: inside `with pinned():` a thread reads each copy (and key) once and keeps that
   snapshot until the block ends: one routing decision sees one state of the data and pays one
   token read. A change saved by this process meanwhile (`invalidate()`/`clear_local()`) is seen
@@ -36,7 +40,8 @@ to do that:
 Values are shared by the process's threads: read them, never modify them. `per_key=True` keeps
 one value per key (`get(key)`, built by `build(key)`, or by the `build` given to that `get`);
 `max_entries` bounds that: the whole copy is dropped when it is full (the keys are cheap to
-rebuild, and a bounded dict needs no eviction order).
+rebuild, and a bounded dict needs no eviction order). `single_build=True` lets one thread
+build at a time (a costly build); the threads that waited use what it built.
 
 Tests: every copy registers itself by name; `clear_all_local()` forgets all of them (the root
 conftest.py calls it before each test: a rolled-back transaction publishes no token).
@@ -65,11 +70,25 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _ALL = object()  # the key of a copy that is not per key
+_MISSING: Any = object()
 _OFFLINE_BUILD = "build"
+_OFFLINE_KEEP = "keep"
+# The token a copy is kept under while the shared cache is down (offline="keep").
+_OFFLINE_TOKEN = "offline"  # noqa: S105 - not a secret  # nosec B105
 
 _registry: dict[str, ProcessCopy[Any]] = {}
 _registry_lock = threading.Lock()
-_local = threading.local()  # depth of pinned() blocks, and the pins of this thread
+
+
+class _Pins(threading.local):
+    """Per thread: the depth of pinned() blocks and the pins. Class defaults, because a missing
+    attribute of a threading.local costs an AttributeError on every get() outside a block."""
+
+    depth = 0
+    pins: dict | None = None
+
+
+_local = _Pins()
 
 
 class ProcessCopy(Generic[T]):
@@ -82,7 +101,9 @@ class ProcessCopy(Generic[T]):
       a token; 0 = read it on every `get`), or the TTL (without one; None = no expiry);
     - `per_key`, `max_entries`: one value per key, at most `max_entries` of them;
     - `offline`: what `get()` does while the shared cache is unreachable: "build" (read the
-      database, keep nothing) or None (answer None; the caller reads the database itself).
+      database, keep nothing), "keep" (keep this process's copy) or None (answer None; the
+      caller reads the database itself);
+    - `single_build`: one build at a time (threads that wait use the value just built).
     """
 
     def __init__(
@@ -95,11 +116,14 @@ class ProcessCopy(Generic[T]):
         per_key: bool = False,
         max_entries: int | None = None,
         offline: str | None = _OFFLINE_BUILD,
+        single_build: bool = False,
     ) -> None:
         if max_entries is not None and not per_key:
             raise ValueError("max_entries needs per_key=True")
         if token is None and trust_seconds == 0:
             raise ValueError("a copy without a token needs trust_seconds > 0 or None")
+        if offline not in (_OFFLINE_BUILD, _OFFLINE_KEEP, None):
+            raise ValueError('offline is "build", "keep" or None')
         self.name = name
         self.build = build
         self.token = token
@@ -108,6 +132,7 @@ class ProcessCopy(Generic[T]):
         self.max_entries = max_entries
         self.offline = offline
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock() if single_build else None
         self._token: str | None = None  # the token the values were built under
         self._until = 0.0  # monotonic time until which the values are trusted
         self._values: dict[Hashable, T] = {}
@@ -127,14 +152,21 @@ class ProcessCopy(Generic[T]):
         call (per-key copies whose value depends on more than the key)."""
         slot = key if self.per_key else _ALL
         pins = _pins()
+        if pins is None:
+            # The common case, without taking the lock: a hit in a trusted copy. Writers replace
+            # `_values` by a new dict (and otherwise only add to it), so a reader sees the copy
+            # either as it was just before a change or after it, never half of one.
+            if time.monotonic() < self._until and (self.token is None or self._token is not None):
+                hit = self._values.get(slot, _MISSING)
+                if hit is not _MISSING:
+                    return hit
+            return self._read(slot, key, build, self.generation)
         generation = self.generation
-        if pins is not None:
-            pinned_entry = pins.get((id(self), slot))
-            if pinned_entry is not None and pinned_entry[0] == generation:
-                return pinned_entry[1]
+        pinned_entry = pins.get((id(self), slot))
+        if pinned_entry is not None and pinned_entry[0] == generation:
+            return pinned_entry[1]
         value = self._read(slot, key, build, generation)
-        if pins is not None:
-            pins[(id(self), slot)] = (generation, value)
+        pins[(id(self), slot)] = (generation, value)
         return value
 
     def _builder(self, key: Hashable, build: Callable[[], T] | None) -> Callable[[], T]:
@@ -159,7 +191,9 @@ class ProcessCopy(Generic[T]):
                 if token is None:  # the shared cache is down
                     if self.offline == _OFFLINE_BUILD:
                         return self._builder(key, build)()
-                    return None
+                    if self.offline != _OFFLINE_KEEP:
+                        return None
+                    token = _OFFLINE_TOKEN
             with self._lock:
                 if token is not None:
                     if token != self._token:
@@ -178,6 +212,22 @@ class ProcessCopy(Generic[T]):
                     )
                 if slot in self._values:
                     return self._values[slot]
+        if self._build_lock is None:
+            return self._build(slot, key, build, generation, token)
+        with self._build_lock:
+            with self._lock:  # another thread may have built it while this one waited
+                if self.generation == generation and self._token == token and slot in self._values:
+                    return self._values[slot]
+            return self._build(slot, key, build, generation, token)
+
+    def _build(
+        self,
+        slot: Hashable,
+        key: Hashable,
+        build: Callable[[], T] | None,
+        generation: int,
+        token: str | None,
+    ) -> T:
         value = self._builder(key, build)()
         with self._lock:
             # Not when this process changed data, or another thread saw a newer token, meanwhile.
@@ -215,7 +265,7 @@ class ProcessCopy(Generic[T]):
 
 
 def _pins() -> dict | None:
-    if getattr(_local, "depth", 0) > 0:
+    if _local.depth > 0:
         return _local.pins
     return None
 
@@ -224,7 +274,7 @@ def _pins() -> dict | None:
 def pinned() -> Iterator[None]:
     """Within the block, this thread reads each copy (and key) at most once: one snapshot per
     decision (see the module docstring). Blocks nest; the snapshot ends with the outermost."""
-    depth = getattr(_local, "depth", 0)
+    depth = _local.depth
     if not depth:
         _local.pins = {}
     _local.depth = depth + 1

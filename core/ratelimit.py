@@ -13,6 +13,7 @@ import ipaddress
 import re
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -66,7 +67,7 @@ def client_address(request: HttpRequest, meta: str | None = None) -> str | None:
     and so dodge the per-address limits. The header's first address is used, and only if it is
     an IP address. django-axes' AXES_CLIENT_IP_CALLABLE and the audit log use this."""
     remote = (request.META.get("REMOTE_ADDR") or "").strip()
-    meta = meta or getattr(settings, "CLIENT_IP_META", "REMOTE_ADDR")
+    meta = meta or cast(str, getattr(settings, "CLIENT_IP_META", "REMOTE_ADDR"))
     if meta != "REMOTE_ADDR" and remote and _is_trusted_proxy(remote):
         forwarded = (request.META.get(meta) or "").split(",")[0].strip()
         try:

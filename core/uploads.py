@@ -1,7 +1,7 @@
 """Uploaded documents (petition attachments ...): checked by content, never by name alone.
 
 `attachment_clean(upload)` returns what may be stored: images are decoded and re-encoded as a
-fresh JPEG without metadata (incidents.photos: bombs and non-images are refused); PDF and Word
+fresh JPEG without metadata (core.images: bombs and non-images are refused); PDF and Word
 files must start with their format's signature; text must be text (UTF-8 or GB18030, no NUL
 or other control bytes). Anything else raises ValidationFailed with a field message. Stored
 documents are only ever served as downloads (Content-Disposition: attachment, nosniff).
@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile, File
 from django.utils.translation import gettext as _
 
 from core.exceptions import ValidationFailed
+from core.images import prepare_photo
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".heic", ".webp"}
 SIGNATURES = {
@@ -33,8 +34,6 @@ def _refuse(message: str, field: str) -> ValidationFailed:
 
 def attachment_clean(upload, *, field: str = "attachments") -> File:
     """The file to store for `upload`, or ValidationFailed (see the module docstring)."""
-    from incidents.photos import prepare_photo
-
     name = PurePath(upload.name or "").name or "file"
     suffix = PurePath(name).suffix.lower()
     limit = settings.PHOTO_MAX_BYTES

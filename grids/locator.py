@@ -10,16 +10,15 @@ Rules:
   (属地兜底); between communities the lowest code wins too. Else it is outside.
 - Only active cells are indexed.
 
-Freshness: post_save/post_delete of GridCell and Region bump a version (grids.signals); the
-next lookup rebuilds. Other processes (web, Celery worker) learn of a change through a token in
-the shared cache, checked at most every SHARED_CHECK_SECONDS. Lookups read one immutable
-snapshot; a rebuild happens under a lock and swaps the snapshot in one assignment.
+Freshness: the index is a per-process copy (core.process_cache, `INDEX`). post_save/post_delete
+of GridCell and Region forget it (grids.signals); the next lookup rebuilds. Other processes
+(web, Celery worker) learn of a change through a token in the shared cache (`SHARED_TOKEN`),
+checked at most every SHARED_CHECK_SECONDS. Lookups read one immutable snapshot; one thread
+builds at a time.
 """
 
 import logging
-import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -28,9 +27,13 @@ import shapely
 from shapely import Point, STRtree
 from shapely.geometry import shape
 
+from core.cache import SharedToken
+from core.process_cache import ProcessCopy
+
 logger = logging.getLogger(__name__)
 
-SHARED_TOKEN_KEY = "grids:locator:token"  # noqa: S105 - a cache key, not a secret  # nosec B105
+# Other processes learn of a change through this token (core.cache.SharedToken).
+SHARED_TOKEN = SharedToken("grids:locator:token")
 SHARED_CHECK_SECONDS = 5.0
 
 
@@ -89,7 +92,7 @@ def _shapes(records: Iterable, attribute: str) -> tuple[list, list]:
 
 
 # The per-lookup cost is dominated by Python-level argument handling of shapely's public
-# Point() and STRtree.query() (about 5 + 7 µs of a 15 µs lookup). Where shapely's compiled
+# Point() and STRtree.query() (docs/performance.md, "core and grids"). Where shapely's compiled
 # layer offers the same operations (shapely.lib.points, STRtree._tree.query), the index uses
 # them, but only after checking at build time that they give exactly the public API's answers;
 # any difference or error (another shapely version) falls back to the public API.
@@ -218,71 +221,42 @@ def index_from_database() -> LocatorIndex:
     return LocatorIndex(cells, communities)
 
 
-class _State:
-    """The process-wide index and its versions. `version` moves on every change; `index` is the
-    snapshot built at `built_version`."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()  # guards the fields below; held briefly
-        self.build_lock = threading.Lock()  # one index build at a time
-        self.version = 0
-        self.built_version = -1
-        self.index: LocatorIndex | None = None
-        self.pinned = False  # an index installed by use_index() is not rebuilt from the DB
-        self.shared_token: str | None = None
-        self.next_shared_check = 0.0
+def _build_index() -> LocatorIndex:
+    started = time.perf_counter()
+    index = index_from_database()
+    logger.info(
+        "locator: index built with %d cells and %d community boundaries in %.1f ms",
+        index.cell_count,
+        index.community_count,
+        (time.perf_counter() - started) * 1000,
+    )
+    return index
 
 
-_state = _State()
-
-
-def _shared_token() -> str | None:
-    try:
-        from django.core.cache import cache
-
-        return cache.get(SHARED_TOKEN_KEY)
-    except Exception:  # a cache outage must not stop locating
-        logger.warning("locator: shared cache unavailable; using the local index", exc_info=True)
-        return None
-
-
-def _check_shared_token(now: float) -> None:
-    _state.next_shared_check = now + SHARED_CHECK_SECONDS
-    token = _shared_token()
-    if token != _state.shared_token:
-        _state.shared_token = token
-        _state.version += 1
+# The process-wide index (core.process_cache): rebuilt after a change of this process at once,
+# of another process within SHARED_CHECK_SECONDS; one build at a time; while the shared cache
+# is down, the local index is kept (a build per lookup would stop locating).
+INDEX: ProcessCopy[LocatorIndex] = ProcessCopy(
+    "grids.locator",
+    _build_index,
+    token=SHARED_TOKEN,
+    trust_seconds=SHARED_CHECK_SECONDS,
+    offline="keep",
+    single_build=True,
+)
+# An index installed by use_index() (benchmarks, tests), with the INDEX generation it was
+# installed at: it is used instead of INDEX until the next invalidate() (or clear_all_local()).
+_pinned: tuple[int, LocatorIndex] | None = None
 
 
 def current_index() -> LocatorIndex:
     """The up-to-date index of this process (built or rebuilt on demand, thread-safe)."""
-    now = time.monotonic()
-    if now >= _state.next_shared_check:
-        with _state.lock:
-            if now >= _state.next_shared_check:
-                _check_shared_token(now)
-    index = _state.index
-    if index is not None and (_state.pinned or _state.built_version == _state.version):
-        return index
-    # One builder at a time; the state lock is held only for the swap, so a save() that
-    # invalidates never waits for a build.
-    with _state.build_lock:
-        index = _state.index
-        if index is not None and (_state.pinned or _state.built_version == _state.version):
-            return index
-        version = _state.version
-        started = time.perf_counter()
-        index = index_from_database()
-        with _state.lock:
-            if not _state.pinned:
-                _state.index, _state.built_version = index, version
-        logger.info(
-            "locator: index built with %d cells and %d community boundaries in %.1f ms",
-            index.cell_count,
-            index.community_count,
-            (time.perf_counter() - started) * 1000,
-        )
-        return index
+    pinned = _pinned
+    if pinned is not None and pinned[0] == INDEX.generation:
+        return pinned[1]
+    index = INDEX.get()
+    assert index is not None  # offline="keep" always answers
+    return index
 
 
 def locate(lat: float, lng: float) -> Location:
@@ -291,14 +265,7 @@ def locate(lat: float, lng: float) -> Location:
     Never raises for a point outside (or for a non-number, NaN or infinity): returns
     Location(inside=False).
     """
-    # Fast path: a fresh index and no shared check due (no lock, no extra calls).
-    index = _state.index
-    if (
-        index is None
-        or time.monotonic() >= _state.next_shared_check
-        or not (_state.pinned or _state.built_version == _state.version)
-    ):
-        index = current_index()
+    index = current_index()
     # LocatorIndex.locate converts and range-checks; NaN fails every comparison there and an
     # infinity lies outside any bounds.
     return index.locate(lat, lng)
@@ -307,26 +274,12 @@ def locate(lat: float, lng: float) -> Location:
 def invalidate(*, shared: bool = True) -> None:
     """Mark the index stale (the next lookup rebuilds it). Called by the GridCell/Region signals
     and after bulk writes that bypass signals. `shared` also tells the other processes."""
-    with _state.lock:
-        _state.version += 1
-        _state.pinned = False
+    INDEX.clear_local()  # also ends a use_index() pin
     if shared:
-        token = uuid.uuid4().hex
-        try:
-            from django.core.cache import cache
-
-            cache.set(SHARED_TOKEN_KEY, token, None)
-        except Exception:
-            logger.warning("locator: could not publish the change to the shared cache")
-            return
-        with _state.lock:
-            # Our own change is already applied locally; do not rebuild a second time for it.
-            _state.shared_token = token
+        SHARED_TOKEN.publish()
 
 
 def use_index(index: LocatorIndex) -> None:
     """Install a ready-made index (benchmarks, tests) until the next invalidate()."""
-    with _state.lock:
-        _state.index = index
-        _state.pinned = True
-        _state.built_version = _state.version
+    global _pinned
+    _pinned = (INDEX.generation, index)

@@ -20,6 +20,10 @@ class IncidentsConfig(AppConfig):
             category_changed, sender=Category, dispatch_uid="incidents_category_deleted"
         )
         self._connect_pickers()
+        # audit's retention job and key rotation work on this app's personal data.
+        from incidents import data_protection
+
+        data_protection.register()
 
     @staticmethod
     def _connect_pickers() -> None:

@@ -11,3 +11,7 @@ class MediationConfig(AppConfig):
         from mediation.links import linked_case
 
         detail_links.register("mediation", linked_case)
+        # audit's retention job and key rotation work on this app's personal data.
+        from mediation import data_protection
+
+        data_protection.register()

@@ -11,3 +11,7 @@ class PetitionsConfig(AppConfig):
         from petitions.links import linked_petitions
 
         detail_links.register("petitions", linked_petitions)
+        # audit's retention job and key rotation work on this app's personal data.
+        from petitions import data_protection
+
+        data_protection.register()

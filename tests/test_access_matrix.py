@@ -1141,7 +1141,6 @@ def _jpeg() -> bytes:
 def _build(media_root) -> SimpleNamespace:
     from accounts.models import Role
     from core.models import Notification
-    from core.testing import make_region_tree, make_user
     from governance.models import ExportJob
     from incidents.loaders import load_categories
     from incidents.models import Category, IncidentPhoto, PatrolLog
@@ -1150,6 +1149,7 @@ def _build(media_root) -> SimpleNamespace:
     from mediation.models import MediationAgreement, MediationRoom, RoomMediator
     from petitions.models import PetitionAttachment, PetitionOpinion
     from petitions.tests import factories as pf
+    from tests.builders import make_region_tree, make_user
 
     tree = make_region_tree()
     load_categories()

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.navigation import menu_for
-from core.testing import DEFAULT_PASSWORD, make_user
+from tests.builders import DEFAULT_PASSWORD, make_user
 
 BASE_DIR = Path(settings.BASE_DIR)
 pytestmark = pytest.mark.django_db

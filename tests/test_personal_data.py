@@ -14,12 +14,12 @@ from django.test import Client
 from django.urls import reverse
 
 from core.logging import PersonalDataFilter
-from core.testing import DEFAULT_PASSWORD, make_user
 from incidents.loaders import load_categories
 from incidents.models import Category, Incident
 from incidents.tests.factories import build_city
 from petitions.models import Petition
 from petitions.tests import factories as pf
+from tests.builders import DEFAULT_PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

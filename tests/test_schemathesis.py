@@ -61,9 +61,9 @@ CHECKS = [
 def world(region_tree):
     """The test city (incidents.tests.factories.build_city) plus a mediator, a petition officer
     and a few incidents, mediation and petition objects for the generated ids to hit."""
-    from core.testing import make_user
     from incidents.models import IncidentState as S
     from incidents.tests.factories import build_city, make_incident
+    from tests.builders import make_user
 
     city = build_city(region_tree)
 

@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from core.testing import make_user
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import authenticate
 
 from accounts.backends import lockout_username
-from core.testing import DEFAULT_PASSWORD, make_user
+from tests.builders import DEFAULT_PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

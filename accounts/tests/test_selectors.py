@@ -3,8 +3,8 @@ from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
 from accounts.selectors import Scope, filter_by_scope, regions_visible, user_scope, users_visible
-from core.testing import make_grid_worker, make_user
 from grids.models import Region
+from tests.builders import make_grid_worker, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from accounts.models import Role, User, UserSession
-from core.testing import DEFAULT_PASSWORD, make_user
+from tests.builders import DEFAULT_PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from core.services import notification_send
-from core.testing import DEFAULT_PASSWORD, make_user
+from tests.builders import DEFAULT_PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts.models import RoleCode
 from audit.models import AuditEvent, AuditKind
 from audit.services import record
-from core.testing import DEFAULT_PASSWORD, make_user
+from tests.builders import DEFAULT_PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

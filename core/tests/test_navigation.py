@@ -3,7 +3,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
 from core.navigation import menu_for
-from core.testing import make_user
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db
 

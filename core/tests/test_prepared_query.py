@@ -6,7 +6,7 @@ import pytest
 
 from core.models import Notification
 from core.prepared_query import PreparedQuery
-from core.testing import make_user
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -191,3 +191,46 @@ def test_clear_all_local_forgets_every_copy(clock):
     assert (first.get(), second.get()) == ((1,), (1,))
     clear_all_local()
     assert (first.get(), second.get()) == ((2,), (2,))
+
+
+def test_offline_keep_holds_the_local_copy_while_the_cache_is_down(clock):
+    class SwitchToken(SharedToken):
+        down = False
+
+        def read(self):
+            return None if self.down else super().read()
+
+    token = SwitchToken(f"test:process-cache:{uuid.uuid4().hex}")
+    copy = ProcessCopy("test.keep", _counter(), token=token, trust_seconds=2.0, offline="keep")
+    assert copy.get() == (1,)
+    token.down = True
+    clock.now += 3
+    assert copy.get() == (2,)  # the cache stopped answering: built once
+    clock.now += 3
+    assert copy.get() == (2,)  # and kept
+    copy.clear_local()  # this process's own change: at once
+    assert copy.get() == (3,)
+    token.down = False
+    clock.now += 3
+    assert copy.get() == (4,)  # the cache answers again: another process may have changed it
+    with pytest.raises(ValueError):
+        ProcessCopy("test.keep.bad", _counter(), token=_token(), offline="sometimes")
+
+
+def test_single_build_builds_once_for_concurrent_readers():
+    builds = []
+    started = threading.Event()
+
+    def slow_build():
+        builds.append(1)
+        started.wait(0.05)
+        return len(builds)
+
+    copy = ProcessCopy("test.single", slow_build, token=_token(), single_build=True)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(copy.get())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert builds == [1] and results == [1] * 8

@@ -2,7 +2,7 @@ import pytest
 
 from core.models import Notification, SmsMessage
 from core.services import notification_send, notifications_mark_read, sms_queue
-from core.testing import make_user
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db
 

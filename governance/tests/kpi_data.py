@@ -13,8 +13,8 @@ from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from core.testing import make_grid_worker, make_user
 from incidents.models import Action, Category, Incident, IncidentEvent
+from tests.builders import make_grid_worker, make_user
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 4, 10, 12, 0, tzinfo=TZ)
@@ -119,7 +119,7 @@ def dispatch_event(moment: datetime, actor=None) -> tuple:
 
 
 def build_city(tree: dict) -> SimpleNamespace:
-    """The data set on core.testing.make_region_tree(). Expected answers: the tests."""
+    """The data set on tests.builders.make_region_tree(). Expected answers: the tests."""
     t = tree
     c = make_categories()
     w1 = make_grid_worker("kpi_worker1", cells=[t["cell_a1_1"]], phone="13700000101")

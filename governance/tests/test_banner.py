@@ -22,7 +22,7 @@ def test_banner_lines_are_added_once_in_order():
 
 @pytest.mark.django_db
 def test_portal_banner_prints_url_logins_and_banner_lines():
-    from core.testing import make_user
+    from tests.builders import make_user
 
     out = StringIO()
     call_command("portal_banner", "--url", "http://127.0.0.1:8123/", stdout=out)

@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from core.testing import make_grid_worker, make_user
 from governance import aggregates, exports, kpis
 from governance.tests.kpi_data import NOW, PERIOD, build_city
+from tests.builders import make_grid_worker, make_user
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from core.testing import make_user
 from governance import aggregates, exports, kpis
 from governance.models import ExportJob
 from governance.tests.kpi_data import NOW, PERIOD, build_city
+from tests.builders import make_user
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

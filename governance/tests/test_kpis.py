@@ -8,11 +8,11 @@ import time_machine
 from django.utils.dateparse import parse_datetime
 
 from core.exceptions import NotFoundError, PermissionDeniedError, ValidationFailed
-from core.testing import make_grid_worker, make_user
 from governance import aggregates, kpis
 from governance.models import FactWatermark, IncidentFact
 from governance.tests.kpi_data import NOW, PERIOD, at, build_city, make_incident
 from incidents.models import Action, IncidentEvent
+from tests.builders import make_grid_worker, make_user
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 import pytest
 
-from core.testing import make_user
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -1,11 +1,11 @@
 import pytest
 
-from core.testing import make_grid_worker, make_user
+from tests.builders import make_grid_worker, make_user
 
 
 @pytest.fixture
 def people(region_tree):
-    """One user per viewpoint over the small city of core.testing.make_region_tree."""
+    """One user per viewpoint over the small city of tests.builders.make_region_tree."""
     t = region_tree
     return {
         "admin": make_user("boss", roles=["admin"], is_staff=True, is_superuser=True),

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from core.testing import rectangle
 from grids.models import GridCell, Team
+from tests.builders import rectangle
 
 
 @pytest.fixture

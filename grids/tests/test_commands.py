@@ -8,12 +8,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
-from core.testing import rectangle
 from grids import locator
 from grids.demo import DEMO_PASSWORD, community_cell_geometries, load_data
 from grids.geometry import area_m2, polygon_from_geojson
 from grids.management.commands import load_demo_city
 from grids.models import GridCell, GridWorker, Region, Team
+from tests.builders import rectangle
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ import time
 import pytest
 from django.core.cache import cache
 
-from core.testing import rectangle
 from grids import locator
 from grids.locator import CellRecord, CommunityRecord, LocatorIndex
 from grids.models import GridCell, Region
+from tests.builders import rectangle
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def test_index_rebuilt_after_a_community_boundary_changes(region_tree):
 def test_change_is_published_to_other_processes_once_per_transaction(
     db, locmem_cache, django_capture_on_commit_callbacks
 ):
-    before = locmem_cache.get(locator.SHARED_TOKEN_KEY)
+    before = locmem_cache.get(locator.SHARED_TOKEN.key())
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         community = Region.objects.create(code="350602002001", name="东铺头社区", level="community")
         for number in (1, 2):
@@ -141,7 +141,7 @@ def test_change_is_published_to_other_processes_once_per_transaction(
 
     # Three rows written, one locator message (other apps' caches register their own).
     assert [callback for callback in callbacks if callback is _publish] == [_publish]
-    assert locmem_cache.get(locator.SHARED_TOKEN_KEY) not in (None, before)
+    assert locmem_cache.get(locator.SHARED_TOKEN.key()) not in (None, before)
 
 
 def test_another_process_change_is_seen_through_the_shared_cache(monkeypatch, locmem_cache):
@@ -155,8 +155,8 @@ def test_another_process_change_is_seen_through_the_shared_cache(monkeypatch, lo
     locator.locate(24.5, 117.6)
     locator.locate(24.5, 117.6)
     assert len(builds) == 1
-    locmem_cache.set(locator.SHARED_TOKEN_KEY, "changed-elsewhere")
-    monkeypatch.setattr(locator._state, "next_shared_check", 0.0)
+    locmem_cache.set(locator.SHARED_TOKEN.key(), "changed-elsewhere")
+    monkeypatch.setattr(locator.INDEX, "_until", 0.0)
     locator.locate(24.5, 117.6)
     assert len(builds) == 2
 

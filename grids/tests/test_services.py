@@ -3,10 +3,10 @@ import json
 import pytest
 
 from core.exceptions import PermissionDeniedError
-from core.testing import make_user, rectangle
 from grids import locator
 from grids.models import GridCell, Region
 from grids.services import grid_cells_import, regions_import
+from tests.builders import make_user, rectangle
 
 HEADER = "code,name,name_en,level,parent_code\n"
 GOOD_REGIONS = HEADER + (

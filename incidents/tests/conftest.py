@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-# Points of core.testing.make_region_tree (lat, lng).
+# Points of tests.builders.make_region_tree (lat, lng).
 IN_A1_1 = (24.505, 117.605)  # cell 西桥1网格
 IN_A1_2 = (24.505, 117.615)  # cell 西桥2网格
 IN_A2_1 = (24.505, 117.625)  # cell 金品1网格
@@ -56,7 +56,7 @@ def categories(db):
 
 @pytest.fixture
 def city(region_tree, categories):
-    """Regions and cells of core.testing plus the staff the loop needs."""
+    """Regions and cells of tests.builders plus the staff the loop needs."""
     from incidents.tests.factories import build_city
 
     return build_city(region_tree, categories)

@@ -65,12 +65,12 @@ def make_incident(
 
 
 def build_city(region_tree: dict | None = None, categories: dict | None = None) -> SimpleNamespace:
-    """core.testing's small city, the categories, and the staff the loop needs: a grid worker
+    """tests.builders's small city, the categories, and the staff the loop needs: a grid worker
     per cell (A1-1, A1-2, B1-1), a dispatcher per street, a 城管执法 handler for the district, a
     city supervisor, two residents and an admin."""
-    from core.testing import make_grid_worker, make_region_tree, make_user
     from incidents.loaders import load_categories
     from incidents.models import Category
+    from tests.builders import make_grid_worker, make_region_tree, make_user
 
     t = region_tree or make_region_tree()
     if categories is None:

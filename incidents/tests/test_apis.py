@@ -221,7 +221,7 @@ def test_verify_then_dispatch_to_a_unit_by_region_code(city, api):
 
 
 def test_claim_race_loser_gets_409_naming_the_winner(city, api):
-    from core.testing import make_grid_worker
+    from tests.builders import make_grid_worker
 
     other = make_grid_worker("other", cells=[city.cell_a1_1])
     incident = make_incident(city, state=S.DISPATCHED, assignee=None, claimable=True)

@@ -62,9 +62,9 @@ def test_the_mediation_case_is_shown_and_linked(city):
 
 
 def test_linked_petitions_are_listed_for_viewers_who_see_them(city):
-    from core.testing import make_user
     from petitions.models import Petition
     from petitions.tests.factories import file_letter
+    from tests.builders import make_user
 
     officer = make_user("officer_d", roles=["petition_officer"], region=city.district)
     incident = make_incident(city, state="dispatched")

@@ -10,12 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from core.testing import make_grid_worker
 from incidents import tasks
 from incidents.models import Category, Incident, IncidentEvent, IncidentState
 from incidents.tests.conftest import IN_A1_1
 from incidents.tests.factories import make_incident
 from integrations.models import WebhookDelivery
+from tests.builders import make_grid_worker
 
 S = IncidentState
 pytestmark = pytest.mark.django_db
@@ -280,9 +280,9 @@ def test_a_patrol_report_routed_to_a_unit_reads_no_region_or_role_rows(
 ):
     """Issue #8: the worker's routing reads the regions and who holds which role where from the
     process's directory; the workload of the candidates stays a live read."""
-    from core.testing import make_user
     from incidents import directory
     from incidents.page_selectors import PICKERS_TOKEN
+    from tests.builders import make_user
 
     second = make_user("dispatcher_a2", roles=["dispatcher"], region=city.street_a)
     directory.current()  # built again after the change, as the next step of a worker would
@@ -351,9 +351,9 @@ def test_the_small_answer_is_what_the_documented_serializer_writes(city):
 
 
 def test_the_nearest_dispatchers_are_found_up_the_tree(city, warm, monkeypatch):
-    from core.testing import make_user
     from incidents import routing
     from incidents.page_selectors import PICKERS_TOKEN
+    from tests.builders import make_user
 
     # A community without dispatchers: its street's (one level up) are the nearest, from the
     # routing directory (incidents.directory, built by the warm-up report): no query.

@@ -52,8 +52,8 @@ def test_the_data_migration_sets_the_same_defaults():
 
 
 def test_the_admin_edits_the_flag_in_the_list_and_refuses_it_on_disputes(client):
-    from core.testing import make_user
     from incidents.admin import CategoryAdmin, CategoryForm
+    from tests.builders import make_user
 
     load_categories()
     assert "publish_open311" in CategoryAdmin.list_editable

@@ -10,9 +10,9 @@ from django.utils import translation
 from PIL import Image
 
 from core.exceptions import ValidationFailed
-from core.testing import png_claiming
 from incidents import photos
 from incidents.tests.conftest import gps_exif, jpeg_upload
+from tests.builders import png_claiming
 
 
 @pytest.fixture(autouse=True)

@@ -13,12 +13,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from core.testing import make_user
 from grids.models import GridCell
 from incidents import selectors
 from incidents.models import IncidentState
 from incidents.serializers import IncidentListSerializer
 from incidents.tests.factories import make_incident
+from tests.builders import make_user
 
 S = IncidentState
 BACKEND = "accounts.backends.PhoneOrUsernameBackend"

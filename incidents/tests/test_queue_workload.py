@@ -14,10 +14,10 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.selectors import user_scope
-from core.testing import make_user
 from incidents import page_selectors, views
 from incidents.models import IncidentState
 from incidents.tests.factories import make_incident
+from tests.builders import make_user
 
 S = IncidentState
 BACKEND = "accounts.backends.PhoneOrUsernameBackend"

@@ -15,11 +15,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, RoleCode, User
-from core.testing import make_user
 from grids.models import Region
 from incidents import caches, directory, page_selectors, routing
 from incidents.models import HandlingLevel, IncidentState
 from incidents.tests.factories import make_incident
+from tests.builders import make_user
 
 S = IncidentState
 pytestmark = pytest.mark.django_db

@@ -122,7 +122,7 @@ def test_grid_workers_own_report_is_verified_at_once_and_routed(city, run_on_com
 
 
 def test_grid_work_in_a_cell_with_several_workers_goes_to_the_pool(city, run_on_commit):
-    from core.testing import make_grid_worker
+    from tests.builders import make_grid_worker
 
     other = make_grid_worker("worker_a1_bis", cells=[city.cell_a1_1])
     incident = report(city, run_on_commit, code="0102")
@@ -142,7 +142,7 @@ def test_grid_work_in_a_cell_with_several_workers_goes_to_the_pool(city, run_on_
 
 
 def test_verifier_is_the_least_busy_worker_of_the_cell(city, run_on_commit):
-    from core.testing import make_grid_worker
+    from tests.builders import make_grid_worker
 
     busy = city.worker
     idle = make_grid_worker("idle", cells=[city.cell_a1_1])
@@ -889,7 +889,7 @@ def test_a_tracking_number_collision_draws_again(city, monkeypatch):
 
 
 def test_a_petition_referral_is_filed_for_the_petitioner(city, run_on_commit):
-    from core.testing import make_user
+    from tests.builders import make_user
 
     officer = make_user("petition", roles=["petition_officer"], region=city.district)
     incident = report(

@@ -282,7 +282,7 @@ def test_sweep_queries_grow_only_by_one_update_per_escalation(city):
 
 
 def _claim_race(city, claimers: int) -> tuple[list, list, Incident]:
-    from core.testing import make_grid_worker
+    from tests.builders import make_grid_worker
 
     workers = [make_grid_worker(f"racer{n}", cells=[city.cell_a1_1]) for n in range(claimers)]
     incident = make_incident(city, state=S.DISPATCHED, assignee=None, claimable=True)

@@ -22,10 +22,10 @@ from django.urls import reverse
 from django.utils import translation
 from PIL import Image, PngImagePlugin
 
-from core.testing import png_claiming
 from incidents import photos
 from incidents.models import Incident, IncidentPhoto
 from incidents.tests.conftest import IN_A1_1, gps_exif
+from tests.builders import png_claiming
 
 pytestmark = pytest.mark.django_db
 BACKEND = "accounts.backends.PhoneOrUsernameBackend"
@@ -271,7 +271,7 @@ def test_a_text_attachment_is_a_download_never_a_page(officer, region_tree):
     "data", [bomb(), b"\x00\x01\x02" * 1000, b"name,type\n\x00\x00\n", b"\xff\xfe" + HTML]
 )
 def test_room_import_refuses_junk_with_a_400(region_tree, data):
-    from core.testing import make_user
+    from tests.builders import make_user
 
     admin = make_user("admin", roles=["admin"])
     response = signed_in(admin).post(

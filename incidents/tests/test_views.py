@@ -777,7 +777,7 @@ def test_claim_lost_to_another_names_the_winner(city, as_user):
     incident.refresh_from_db()
     assert incident.state == S.ACCEPTED and incident.assignee == city.worker
     # A second worker of the same cell, too late.
-    from core.testing import make_grid_worker
+    from tests.builders import make_grid_worker
 
     late = make_grid_worker("late_worker", cells=[city.cell_a1_1], phone="13700000099")
     from incidents import services

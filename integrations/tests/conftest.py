@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-# Points of core.testing.make_region_tree (lat, lng).
+# Points of tests.builders.make_region_tree (lat, lng).
 IN_A1_1 = (24.505, 117.605)  # cell 西桥1网格 (community 西桥社区, street A)
 IN_B1_1 = (24.505, 117.645)  # cell 东铺头1网格 (street B)
 OUTSIDE = (25.5, 118.5)
@@ -54,7 +54,7 @@ def categories(db):
 
 @pytest.fixture
 def city(region_tree, categories):
-    from core.testing import make_grid_worker, make_user
+    from tests.builders import make_grid_worker, make_user
 
     t = region_tree
     return SimpleNamespace(

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from core.testing import make_user
 from integrations import security
 from integrations.models import ApiKey, Partner, WebhookDelivery, WebhookSubscription
 from integrations.tests.conftest import IN_A1_1, make_partner_kit
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from core.testing import make_grid_worker
 from incidents.models import Category
 from mediation import services
 from mediation.models import CaseParty, MediationCase
+from tests.builders import make_grid_worker
 
 TZ = timezone.get_fixed_timezone(8 * 60)
 

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from core.testing import make_user, rectangle
 from grids.models import GridCell, Region
 from incidents.models import Category
 from mediation.models import MediationRoom, RoomMediator
+from tests.builders import make_user, rectangle
 
 
 @pytest.fixture

@@ -397,8 +397,8 @@ def test_the_refer_page_refuses_a_non_dispute(world, login):
 
 def _resident_dispute(world, phone="13900000011"):
     """A dispute reported by a resident (with a phone), dispatched to the handler."""
-    from core.testing import make_user
     from incidents import services as incident_services
+    from tests.builders import make_user
 
     reporter = make_user("reporter1", roles=["resident"], phone=phone)
     incident = incident_services.incident_report(

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from core.testing import make_user
 from grids.models import Region
 from petitions import services
 from petitions.models import Petition, PetitionCategory, PetitionChannel, PetitionKind
+from tests.builders import make_user
 
 # Valid resident ID numbers (checksums right).
 ID_A = "350602199001011235"

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.exceptions import NotFoundError
-from core.testing import make_user
 from petitions import selectors, services
 from petitions.models import Petition, PetitionState
 from petitions.tests import factories as f
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db
 S = PetitionState

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from core.testing import DEFAULT_PASSWORD
 from petitions.models import Petition, PetitionState
 from petitions.tests import factories as f
+from tests.builders import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 S = PetitionState

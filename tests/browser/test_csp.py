@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from core.testing import DEFAULT_PASSWORD, make_user
+from tests.builders import DEFAULT_PASSWORD, make_user
 from tests.conftest import login, wait_until
 
 

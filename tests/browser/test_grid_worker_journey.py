@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from core.testing import DEFAULT_PASSWORD, make_grid_worker
+from tests.builders import DEFAULT_PASSWORD, make_grid_worker
 from tests.conftest import login
 
 

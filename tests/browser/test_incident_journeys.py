@@ -15,12 +15,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from core.testing import DEFAULT_PASSWORD, make_grid_worker, make_user
+from tests.builders import DEFAULT_PASSWORD, make_grid_worker, make_user
 from tests.conftest import login
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-HOME = {"latitude": 24.505, "longitude": 117.605}  # inside 西桥1网格 of core.testing's city
+HOME = {"latitude": 24.505, "longitude": 117.605}  # inside 西桥1网格 of tests.builders's city
 
 
 def png_bytes() -> bytes:

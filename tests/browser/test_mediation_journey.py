@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from core.testing import DEFAULT_PASSWORD, make_grid_worker, make_user
 from incidents import services as incident_services
 from incidents.models import Category, Incident
 from mediation.models import MediationCase, MediationRoom, RoomMediator
+from tests.builders import DEFAULT_PASSWORD, make_grid_worker, make_user
 from tests.conftest import login, wait_until
 
 

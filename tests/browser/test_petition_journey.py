@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from core.testing import DEFAULT_PASSWORD, make_user
 from petitions.models import Petition, PetitionCategory
+from tests.builders import DEFAULT_PASSWORD, make_user
 from tests.conftest import login
 
 

@@ -11,11 +11,11 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from core.testing import DEFAULT_PASSWORD, make_user
 from governance import aggregates
 from governance.tests.kpi_data import NOW, build_city
 from incidents.models import Incident
 from incidents.selectors import DEADLINE_STATES
+from tests.builders import DEFAULT_PASSWORD, make_user
 from tests.conftest import login
 
 

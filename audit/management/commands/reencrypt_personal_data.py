@@ -1,6 +1,8 @@
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
+from audit.registry import encrypted_fields
 from core import crypto
 
 
@@ -11,11 +13,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        from mediation.models import CaseParty
-        from petitions.models import Petitioner
-
+        # The apps register their encrypted columns with audit.registry (data_protection.py).
         quote = connection.ops.quote_name
-        for model, field in ((Petitioner, "id_number_value"), (CaseParty, "id_number")):
+        for encrypted in encrypted_fields():
+            model, field = apps.get_model(encrypted.model), encrypted.field
             table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
             pk = quote(model._meta.pk.column)
             changed = 0

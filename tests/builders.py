@@ -1,4 +1,7 @@
-"""Test data builders shared by every app's tests (plain functions; fast, explicit)."""
+"""Test data builders shared by every app's tests (plain functions; fast, explicit).
+
+They live outside the apps: they build users (accounts), regions, cells and grid workers
+(grids), so no app layer may hold them (core sits below both; see docs/architecture.md)."""
 
 import struct
 import zlib
@@ -7,7 +10,7 @@ from collections.abc import Iterable
 from accounts.models import Role, User
 from grids.models import GridCell, GridWorker, Region
 
-DEFAULT_PASSWORD = "Grid-Pass-2026!"  # noqa: S105 - test data only  # nosec B105
+DEFAULT_PASSWORD = "Grid-Pass-2026!"
 
 
 def rectangle(south: float, west: float, north: float, east: float) -> dict:
