@@ -19,7 +19,7 @@ help:
 	@echo "make setup       only the set-up part of make run (idempotent)"
 	@echo "make start       start web (http://127.0.0.1:$(PORT)/), Celery worker and beat"
 	@echo "make test        the whole test suite ($(TEST_WORKERS) processes; make test-serial: one)"
-	@echo "make lint        ruff check + ruff format --check"
+	@echo "make lint        ruff, import layers and circles, mypy"
 	@echo "make lint-arch   import layers (import-linter), import circles, mypy (docs/architecture.md)"
 	@echo "make audit       bandit (code) + pip-audit (pinned dependencies)"
 	@echo "make messages    regenerate the top-level catalogue locale/ (templates/)"
@@ -76,12 +76,17 @@ test: venv assets translations
 test-serial: venv assets translations
 	$(VENV)/bin/pytest -p no:xdist $(PYTEST_ARGS)
 
+# ruff, then the architecture (docs/architecture.md, "Layers"): import-linter's layers contract,
+# no import circles but services ⇄ tasks (tests/test_import_layers.py), mypy over services,
+# selectors and tasks (pyproject.toml: [tool.importlinter], [tool.mypy]).
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/pytest -p no:xdist -q tests/test_import_layers.py
+	$(VENV)/bin/mypy
 
-# The architecture checks (pyproject.toml: [tool.importlinter], [tool.mypy]); they join `lint`
-# once the apps are restructured (issue 16).
+# The architecture checks alone.
 lint-arch: venv
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest -p no:xdist -q tests/test_import_layers.py

@@ -50,7 +50,8 @@ def user_scope(user: User) -> Scope:
         cell_ids = frozenset(user.grid_worker.cells.values_list("pk", flat=True))
     if user.role_codes & STAFF_ROLES and user.scope_region_id is not None:
         region = user.scope_region
-        assert region is not None  # scope_region_id is set
+        if region is None:  # scope_region_id is set
+            raise AssertionError("scope_region_id is set")
         return Scope(user_id=user.pk, prefix=region.prefix, cell_ids=cell_ids)
     return Scope(user_id=user.pk, cell_ids=cell_ids)
 

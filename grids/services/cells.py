@@ -264,7 +264,8 @@ def grid_cells_import(
         for message in geometry_messages:
             problem(index, "geometry", message)
         if ok and not geometry_messages:
-            assert geometry is not None and community is not None  # both checked above (ok)
+            if geometry is None or community is None:  # both checked above (ok)
+                raise AssertionError("both checked above (ok)")
             clean_geometry = {
                 "type": "Polygon",
                 "coordinates": [

@@ -221,7 +221,8 @@ def regions_import(
         expected = PARENT_LEVEL[row.level]
         if not row.parent_code:
             if row.level not in (Region.Level.PROVINCE, Region.Level.CITY):
-                assert expected is not None  # every level below the city has a parent level
+                if expected is None:  # every level below the city has a parent level
+                    raise AssertionError("every level below the city has a parent level")
                 problem(
                     row.line,
                     "parent_code",

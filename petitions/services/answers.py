@@ -377,7 +377,8 @@ def petition_hearing_record(
             raise ConflictError(_("A hearing is recorded only during re-examination."))
         _require_unit_above(actor, petition, OpinionKind.REEXAMINATION)
         petition.hearing_days += days
-        assert petition.reexam_requested_at is not None  # set when it became reexam_requested
+        if petition.reexam_requested_at is None:  # set when it became reexam_requested
+            raise AssertionError("set when it became reexam_requested")
         petition.reexam_due_at = deadlines.reexam_due(
             petition.reexam_requested_at, petition.hearing_days
         )

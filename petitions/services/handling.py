@@ -315,7 +315,8 @@ def petition_extension_decide(
         days = min(petition.extension_requested_days, deadlines.MAX_EXTENSION_DAYS)
         petition.extension_days = days
         petition.extension_approved_by = actor
-        assert petition.accepted_at is not None  # an extension is asked only after acceptance
+        if petition.accepted_at is None:  # an extension is asked only after acceptance
+            raise AssertionError("an extension is asked only after acceptance")
         petition.reply_due_at = deadlines.reply_due(petition.accepted_at, days)
         _move(
             petition,

@@ -7,7 +7,6 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core.models import Notification, SmsMessage
-from core.testing import make_user
 from petitions import services
 from petitions.models import (
     Petition,
@@ -18,6 +17,7 @@ from petitions.models import (
     PetitionState,
 )
 from petitions.tests import factories as f
+from tests.builders import make_user
 
 pytestmark = pytest.mark.django_db
 S = PetitionState
