@@ -446,13 +446,14 @@ def test_a_spoofed_address_header_does_not_dodge_the_login_limit(city, behind_pr
 def test_a_spoofed_address_header_does_not_dodge_the_tracking_api_limit(city, behind_proxy):
     from rest_framework.test import APIClient
 
-    behind_proxy.INCIDENT_TRACK_API_RATE = "3/min"
+    behind_proxy.INCIDENT_TRACK_TRIES_PER_10_MINUTES = 3
     base = "/api/v1/incidents/track"
     statuses = [
         APIClient()
-        .get(
+        .post(
             base,
-            {"no": "GG22222222", "phone_last4": f"{number:04d}"},
+            {"no": "GG22222222", "code": f"WRONG{number:03d}"},
+            format="json",
             REMOTE_ADDR="203.0.113.9",
             HTTP_X_REAL_IP=f"10.9.{number}.1",
         )

@@ -103,16 +103,16 @@ def test_each_image_attachment_is_decoded_once(region_tree, district_officer, mo
 
     from PIL import Image
 
-    from incidents import photos
+    from core import uploads
 
     calls = []
-    real = photos.prepare_photo
+    real = uploads.prepare_photo
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(photos, "prepare_photo", counting)
+    monkeypatch.setattr(uploads, "prepare_photo", counting)  # where the check looks it up
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "red").save(buffer, "PNG")
     image = SimpleUploadedFile("现场.png", buffer.getvalue(), "image/png")
