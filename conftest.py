@@ -22,12 +22,10 @@ def _isolated_media_and_eager_celery(settings, tmp_path):
     """Uploads go to a temporary folder; tasks run in-process unless a test starts a worker."""
     from core import process_cache
     from governance.celery import app
-    from integrations.services import webhooks_active_clear_local
 
-    # Per-process copies outlive a test's rolled-back transaction: start fresh.
-    webhooks_active_clear_local()  # the webhook flag
-    # and every core.process_cache.ProcessCopy: the report's categories, the queue's pickers,
-    # the routing directory, the locator's index, the working calendar ...
+    # Per-process copies outlive a test's rolled-back transaction: start fresh. Every
+    # core.process_cache.ProcessCopy: the report's categories, the queue's pickers, the routing
+    # directory, the locator's index, the working calendar, the webhook flag ...
     process_cache.clear_all_local()
 
     settings.MEDIA_ROOT = tmp_path / "media"

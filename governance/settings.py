@@ -5,13 +5,24 @@ filesystem Celery broker under var/, file-based cache. Production sets DJANGO_EN
 DATABASE_URL (PostgreSQL), CELERY_BROKER_URL and REDIS_URL (Redis), SECRET_KEY and ALLOWED_HOSTS.
 """
 
-import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+# The production-safety checks (each raises ImproperlyConfigured; the SECRET_KEY rules and
+# secret_key_problem live there) and the Content-Security-Policy and LOGGING builders.
+from governance.settings_checks import (
+    DEVELOPMENT_SECRET_KEY,
+    check_debug_and_hosts,
+    check_field_encryption_keys,
+    check_retention,
+    check_secret_key,
+    check_trusted_proxies,
+)
+from governance.settings_security import content_security_policy, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Under pytest (which exports PYTEST_VERSION) each test process gets a throwaway var/: tests never
@@ -44,54 +55,17 @@ if DJANGO_ENV not in {"development", "production", "test"}:
     raise ImproperlyConfigured("DJANGO_ENV must be development, production or test")
 PRODUCTION = DJANGO_ENV == "production"
 
-DEVELOPMENT_SECRET_KEY = "django-insecure-gridgov-development-key-never-use-in-production"  # noqa: S105 - refused in production  # nosec B105
 SECRET_KEY = os.environ.get("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
-# Placeholders, as shipped in .env.example ("change-me-..."): never a real key.
-PLACEHOLDER_MARKERS = ("change-me", "changeme", "change_me", "django-insecure")
-SECRET_KEY_MIN_LENGTH = 50
-SECRET_KEY_MIN_DISTINCT = 10  # "aaaa...", "abab..." and the like are not random
-
-
-def secret_key_problem(key: str) -> str | None:
-    """Why `key` cannot be a production SECRET_KEY, or None. A random key of 50+ characters
-    (secrets.token_urlsafe(64), or 64 hex digits: 16 distinct characters) always passes."""
-    if not key:
-        return "it is empty"
-    if key == DEVELOPMENT_SECRET_KEY or any(m in key.lower() for m in PLACEHOLDER_MARKERS):
-        return "it is the development key or the .env.example placeholder"
-    if len(key) < SECRET_KEY_MIN_LENGTH:
-        return f"it is shorter than {SECRET_KEY_MIN_LENGTH} characters"
-    if len(set(key)) < SECRET_KEY_MIN_DISTINCT:
-        return f"it has fewer than {SECRET_KEY_MIN_DISTINCT} distinct characters"
-    return None
-
-
-if PRODUCTION and (_problem := secret_key_problem(SECRET_KEY)):
-    raise ImproperlyConfigured(
-        f"Production needs SECRET_KEY: at least {SECRET_KEY_MIN_LENGTH} random characters, not "
-        f"the development key or a placeholder ({_problem}). "
-        'Generate one: python3 -c "import secrets; print(secrets.token_urlsafe(64))"'
-    )
+check_secret_key(SECRET_KEY, PRODUCTION)  # 50+ random characters, no placeholder
 
 # Encryption at rest of ID numbers (core/crypto.py): FIELD_ENCRYPTION_KEY is a comma-separated
 # list, the first key encrypts, all decrypt (rotation). Development derives one from SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY")
-if PRODUCTION and (
-    not FIELD_ENCRYPTION_KEYS
-    or any(m in key.lower() for key in FIELD_ENCRYPTION_KEYS for m in PLACEHOLDER_MARKERS)
-):
-    raise ImproperlyConfigured(
-        "Production needs FIELD_ENCRYPTION_KEY (a Fernet key, not the .env.example placeholder; "
-        "see docs/reliability.md)."
-    )
+check_field_encryption_keys(FIELD_ENCRYPTION_KEYS, PRODUCTION)
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
-if PRODUCTION and DEBUG:
-    # DEBUG shows settings and stack traces to anyone, and keeps every query in memory.
-    raise ImproperlyConfigured("DEBUG must be off in production (DJANGO_ENV=production).")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
-if PRODUCTION and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("Production needs ALLOWED_HOSTS.")
+check_debug_and_hosts(DEBUG, ALLOWED_HOSTS, PRODUCTION)  # DEBUG off, hosts named in production
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -377,10 +351,7 @@ INCIDENT_REDRIVE_MAX_BACKLOG = int(os.environ.get("INCIDENT_REDRIVE_MAX_BACKLOG"
 # closed (daily beat task); the audit log is kept at least 180 days (never purged by the app).
 PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "1095"))
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
-if AUDIT_RETENTION_DAYS < 180:
-    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 180 (PIPL audit trail).")
-if PERSONAL_DATA_RETENTION_DAYS < 1:
-    raise ImproperlyConfigured("PERSONAL_DATA_RETENTION_DAYS must be at least 1.")
+check_retention(AUDIT_RETENTION_DAYS, PERSONAL_DATA_RETENTION_DAYS)  # 180+ days, 1+ day
 
 # REST API.
 REST_FRAMEWORK = {
@@ -458,36 +429,9 @@ PERMISSIONS_POLICY = {
     "payment": "()",
     "usb": "()",
 }
-# Content-Security-Policy (django-csp 4): scripts only from our own static files (data for
-# them goes through json_script); no plugins, no framing, forms post only to us. Inline style
-# attributes stay allowed (ECharts tooltips and Leaflet write them); <style> elements do not.
-_TILE_ORIGIN = ""
-if MAP_TILE_URL:
-    from urllib.parse import urlsplit as _urlsplit
-
-    _tile_parts = _urlsplit(MAP_TILE_URL.replace("{s}", "a"))
-    if _tile_parts.scheme and _tile_parts.netloc:
-        # Leaflet's {s} subdomains: a.tiles.example, b.tiles.example ... -> *.tiles.example
-        _tile_host = _urlsplit(MAP_TILE_URL).netloc
-        _TILE_ORIGIN = f"{_tile_parts.scheme}://" + (
-            "*." + _tile_host.split(".", 1)[1] if _tile_host.startswith("{s}.") else _tile_host
-        )
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "style-src-elem": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
-        "connect-src": ["'self'"],
-        "font-src": ["'self'", "data:"],
-        "worker-src": ["'self'", "blob:"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
-    }
-}
+# Content-Security-Policy (governance/settings_security.py): scripts only from our own static
+# files, map tiles from MAP_TILE_URL's host.
+CONTENT_SECURITY_POLICY = content_security_policy(MAP_TILE_URL)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # pages and scripts read the token from the form, never the cookie
@@ -525,13 +469,7 @@ if TESTING:
 # empty (the default): never (core.ratelimit.client_ip).
 CLIENT_IP_META = os.environ.get("CLIENT_IP_META", "REMOTE_ADDR")
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
-for _proxy in TRUSTED_PROXIES:
-    try:
-        ipaddress.ip_network(_proxy, strict=False)
-    except ValueError as _error:
-        raise ImproperlyConfigured(
-            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network"
-        ) from _error
+check_trusted_proxies(TRUSTED_PROXIES)  # addresses or networks only
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -541,26 +479,8 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# Every handler masks phones and ID numbers (core/logging.py). Django's own loggers hand their
-# records to the root handlers (their default handlers would bypass the filter).
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"personal_data": {"()": "core.logging.PersonalDataFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["personal_data"],
-        }
-    },
-    "loggers": {
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
-    },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# Every handler masks phones and ID numbers (core/logging.py; governance/settings_security.py).
+LOGGING = logging_config(os.environ.get("LOG_LEVEL", "INFO"))
 
 # Uploads.
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))

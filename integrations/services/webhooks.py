@@ -255,8 +255,8 @@ def webhooks_active_forget() -> None:
 
 
 def webhooks_active_clear_local() -> None:
-    """Forget this process's copy of the flag (tests: a rolled-back transaction). The root
-    conftest.py calls it; core.process_cache.clear_all_local() does it too."""
+    """Forget this process's copy of the flag (tests: a rolled-back transaction).
+    core.process_cache.clear_all_local() (the root conftest.py calls it) does it too."""
     WEBHOOKS_ACTIVE.clear_local()
 
 
