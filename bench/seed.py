@@ -327,6 +327,7 @@ def seed(scale: float) -> dict:
             "created_at": "r.created",
             "updated_at": "r.created + interval '2 days'",
             "tracking_number": "'GB' || lpad(g::text, 9, '0')",
+            "public_id": "'B' || lpad(g::text, 11, '0')",  # unique: Open311's public id
             "category_id": "(%s::bigint[])[1 + (r.b * %s)::int %% %s]",
             "description": "'基准事件 ' || g || ':占道经营,请尽快处理。'",
             "lat": "c.lat + (r.c - 0.5) * 0.0009",
