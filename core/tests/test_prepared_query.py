@@ -19,12 +19,6 @@ def _notes(user_id, ids):
     )
 
 
-def test_the_old_import_path_still_works():
-    from incidents import routing
-
-    assert routing.PreparedQuery is PreparedQuery
-
-
 def test_rows_and_dicts_equal_the_orms():
     user = make_user("reader", roles=["resident"])
     other = make_user("other", roles=["resident"])

@@ -3,7 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from governance.banner import demo_banner_add, demo_banner_lines
+from core.banner import demo_banner_add, demo_banner_lines
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,6 @@ from incidents.views._common import (
 from incidents.views.detail import (
     PAGE_ACTIONS,
     PageAction,
-    _actor_label,
     _render_detail,
     detail,
     incident_action,
@@ -87,7 +86,6 @@ __all__ = [
     "TRACKED_IN_SESSION",
     "WORKLOAD_REFRESH_SECONDS",
     "PageAction",
-    "_actor_label",
     "_incident_or_404",
     "_mark_overdue",
     "_over_limit",

@@ -179,9 +179,6 @@ def _action_url(name: str, incident: Incident) -> str:
     return reverse(f"incidents:{name}", args=[incident.pk])
 
 
-_actor_label = selectors.actor_label  # the old name, kept importable
-
-
 def _render_detail(
     request: HttpRequest,
     incident: Incident,
@@ -195,7 +192,7 @@ def _render_detail(
     timeline = list(selectors.incident_timeline_for(user, incident))
     photos = [photo for event in timeline for photo in event.photos.all()]
     for event in timeline:
-        event.actor_label = _actor_label(event, user, staff)
+        event.actor_label = selectors.actor_label(event, user, staff)
         event.action_label = (
             Action(event.action).label if event.action in Action.values else event.action
         )

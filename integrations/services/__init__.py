@@ -65,7 +65,6 @@ from integrations.services.webhooks import (
     webhook_deliveries_for_event,
     webhook_offer,
     webhooks_active,
-    webhooks_active_clear_local,
     webhooks_active_forget,
     webhooks_catch_up,
 )
@@ -106,7 +105,6 @@ __all__ = [
     "webhook_offer",
     "webhook_payload",
     "webhooks_active",
-    "webhooks_active_clear_local",
     "webhooks_active_forget",
     "webhooks_catch_up",
     "webhooks_due",

@@ -254,12 +254,6 @@ def webhooks_active_forget() -> None:
     WEBHOOKS_ACTIVE.invalidate()
 
 
-def webhooks_active_clear_local() -> None:
-    """Forget this process's copy of the flag (tests: a rolled-back transaction).
-    core.process_cache.clear_all_local() (the root conftest.py calls it) does it too."""
-    WEBHOOKS_ACTIVE.clear_local()
-
-
 def webhook_offer(*, event: IncidentEvent, incident: Incident | None = None) -> int:
     """webhook_deliveries_for_event in a savepoint: a database error is logged, never raised,
     so the move it follows (the engine's, or an intake) never fails because of a webhook.
