@@ -22,6 +22,13 @@ class RoleCode(models.TextChoices):
     PETITION_OFFICER = "petition_officer", _("petition officer")
     SUPERVISOR = "supervisor", _("supervisor")
     ADMIN = "admin", _("administrator")
+    # Added in December 2026 (DESIGN.md §7): the public side and the separated administrators.
+    VOLUNTEER = "volunteer", _("volunteer")
+    POLICE_OFFICER = "police_officer", _("community police officer")
+    SERVICE_HANDLER = "service_handler", _("service handler")
+    SYSTEM_ADMIN = "system_admin", _("system administrator")
+    SECURITY_ADMIN = "security_admin", _("security administrator")
+    AUDIT_ADMIN = "audit_admin", _("audit administrator")
 
 
 # Roles that may see contact details (phones, ID numbers) of people inside their scope.
@@ -80,6 +87,19 @@ class User(AbstractUser):
         help_text=_("For department handlers: the functional department, e.g. 城管执法."),
     )
 
+    # Residents (DESIGN.md §7): a phone proven by an SMS code, and the community they live in.
+    # "Verified residents of the area" (supports, votes, volunteering) are those with both.
+    phone_verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True)
+    home_region = models.ForeignKey(
+        "grids.Region",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="residents",
+        verbose_name=_("home community"),
+        help_text=_("For residents: the community they live in (not a scope of what they see)."),
+    )
+
     objects = GridGovUserManager()
 
     class Meta:
@@ -107,6 +127,10 @@ class User(AbstractUser):
 
     def has_role(self, *codes: str) -> bool:
         return bool(self.role_codes & set(codes)) or (self.is_superuser and RoleCode.ADMIN in codes)
+
+    @property
+    def is_verified_resident(self) -> bool:
+        return self.phone_verified_at is not None and self.home_region_id is not None
 
     @property
     def is_portal_admin(self) -> bool:

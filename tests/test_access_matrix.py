@@ -36,6 +36,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from tests.matrix import EXTRA_ROLES, EXTRA_STAFF, MODULES
+
 pytestmark = pytest.mark.django_db
 
 ROLES = [
@@ -50,10 +52,11 @@ ROLES = [
     "officer",
     "supervisor",
     "admin",
+    *EXTRA_ROLES,
     "anonymous",
 ]
 SIGNED = set(ROLES) - {"anonymous"}
-STAFF = SIGNED - {"resident1", "resident2"}
+STAFF = SIGNED - {"resident1", "resident2"} - (set(EXTRA_ROLES) - EXTRA_STAFF)
 QUEUE = {"dispatcher_a", "dispatcher_b", "supervisor", "admin"}
 KPI = QUEUE
 WORKERS = {"worker_a", "worker_b"}
@@ -1074,6 +1077,13 @@ ROUTES: dict[str, Route] = {
     ),
 }
 # The Django admin: checked as one family (see test_admin_family).
+# The apps added after issue 16 keep their routes in tests/matrix/<app>.py.
+for _module in MODULES:
+    if hasattr(_module, "routes"):
+        ROUTES.update(_module.routes(__import__(__name__, fromlist=["ROUTES"])))
+# Marker families of the new apps (their build() appends): read by the leak check.
+EXTRA_FAMILIES: list[str] = []
+
 ADMIN_NAMESPACE = "admin"
 
 
@@ -1425,6 +1435,10 @@ def world(django_db_setup, django_db_blocker, media_root):
         atomic.__enter__()
         try:
             w = _build(media_root)
+            matrix = __import__(__name__, fromlist=["ROUTES"])
+            for module in MODULES:
+                if hasattr(module, "build"):
+                    module.build(matrix, w)
             w.clients = {}
             for role in ROLES:
                 client = Client()
@@ -1505,6 +1519,9 @@ def snapshot(w, target: str | None) -> Any:
             .objects.filter(pk__in=[w.obj["patrol_a"].pk, w.obj["patrol_b"].pk])
             .order_by("pk")
         ],
+        "extensions": {
+            module.__name__: module.snapshot(w) for module in MODULES if hasattr(module, "snapshot")
+        },
     }
     return state
 
@@ -1539,6 +1556,10 @@ def changed_objects(w, before: dict, after: dict) -> set[str]:
     for old, new in zip(before["patrols"], after["patrols"], strict=True):
         if old != new:
             keys.add("patrol_a" if old[0] == w.obj["patrol_a"].pk else "patrol_b")
+    for module in MODULES:
+        if hasattr(module, "changed"):
+            name = module.__name__
+            keys |= module.changed(w, before["extensions"][name], after["extensions"][name])
     return keys
 
 
@@ -1564,7 +1585,7 @@ def _body_text(response) -> str:
 
 
 def _leaks(w, role: str, spec: Route, text: str) -> list[str]:
-    families = list(ROW_FAMILIES) + (list(GEO_FAMILIES) if spec.geo else [])
+    families = list(ROW_FAMILIES) + EXTRA_FAMILIES + (list(GEO_FAMILIES) if spec.geo else [])
     if spec.public_incidents:
         families = [f for f in families if not f.startswith("inc_") or f == "inc_internal"]
     found = []

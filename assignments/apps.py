@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AssignmentsConfig(AppConfig):
+    name = "assignments"
+    verbose_name = _("Tasks from above")

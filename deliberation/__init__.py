@@ -1,0 +1,1 @@
+"""协商议事: proposals and supports, consultation meetings, participatory budgets (issue 24)."""
