@@ -90,6 +90,16 @@ class GridCell(TimeStampedModel):
     geometry = models.JSONField(_("polygon (GeoJSON, WGS-84)"))
     area_m2 = models.FloatField(_("area (m²)"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    # "2+N" (DESIGN.md §7): the community police officer paired with the cell; alerts about key
+    # persons and red/orange disputes go to them. Edited by the community (volunteers' 2+N page).
+    police_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="policed_cells",
+        verbose_name=_("paired community police officer (account)"),
+    )
 
     class Meta:
         ordering = ["code"]
