@@ -1,7 +1,10 @@
-"""Security middleware of the portal: the Permissions-Policy header and the session lifetime.
+"""Security middleware of the portal: the Permissions-Policy header, the session lifetime, the
+second factor and the password age.
 
 - ``PermissionsPolicyMiddleware`` sends ``Permissions-Policy`` built from
   settings.PERMISSIONS_POLICY (geolocation and camera for our own pages only).
+- ``SecurityGateMiddleware`` holds a signed-in account at the second-factor (or enrolment)
+  page until it passes, and at the password change page when its password expired.
 - ``SessionLifetimeMiddleware`` signs a user out after SESSION_IDLE_TIMEOUT seconds without a
   request, and SESSION_MAX_LIFETIME seconds after sign-in whatever the activity. The times are
   kept in the session; the session (and its cookie, whose age is the idle timeout) is renewed at
@@ -16,8 +19,13 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
+
+from accounts.sessions import session_seen
 
 SESSION_STARTED = "_gridgov_started_at"
 SESSION_SEEN = "_gridgov_seen_at"
@@ -69,3 +77,76 @@ class SessionLifetimeMiddleware:
             return
         if now - seen >= TOUCH_EVERY:
             session[SESSION_SEEN] = now  # modified: saved, and the cookie renewed
+            session_seen(session_key=session.session_key)  # "last seen" on the profile
+
+
+class SecurityGateMiddleware:
+    """After the password, before anything else (settings.TWO_FACTOR_ENFORCED):
+
+    - an account that needs a second factor (accounts.policy.two_factor_required) and has not
+      passed it in this session reaches only the second-factor page (or, without a device,
+      the enrolment page), sign-out and static files; the API answers 403;
+    - with PASSWORD_MAX_AGE_DAYS set, an expired password leads to the password change page.
+
+    Runs after django_otp's OTPMiddleware (request.user.is_verified). The test settings turn
+    TWO_FACTOR_ENFORCED off, because most tests sign staff in with force_login; the tests of
+    the control turn it on (accounts/tests/test_two_factor.py). Production refuses to start
+    with it off (governance/settings_security.check_two_factor)."""
+
+    OPEN_NAMES = frozenset(
+        {
+            "accounts:logout",
+            "accounts:login",
+            "accounts:two_factor_verify",
+            "accounts:two_factor_enrol",
+            "set_language",
+            "healthz",
+            "javascript-catalog",
+        }
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            refusal = self._gate(request, user)
+            if refusal is not None:
+                return refusal
+        return self.get_response(request)
+
+    def _open(self, request: HttpRequest, *extra: str) -> bool:
+        static = getattr(settings, "STATIC_URL", "/static/") or "/static/"
+        if request.path.startswith(static):
+            return True
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return False
+        return match.view_name in self.OPEN_NAMES or match.view_name in extra
+
+    def _gate(self, request: HttpRequest, user) -> HttpResponse | None:
+        from accounts.passwords import password_expired
+        from accounts.policy import two_factor_required
+        from accounts.services import user_has_second_factor
+
+        if getattr(settings, "TWO_FACTOR_ENFORCED", True) and two_factor_required(user):
+            verified = getattr(user, "is_verified", None)
+            if not (callable(verified) and verified()) and not self._open(request):
+                if request.path.startswith("/api/"):
+                    return JsonResponse(
+                        {"detail": _("Complete the two-factor sign-in first.")}, status=403
+                    )
+                name = (
+                    "accounts:two_factor_verify"
+                    if user_has_second_factor(user)
+                    else "accounts:two_factor_enrol"
+                )
+                return redirect_to_login(request.get_full_path(), reverse(name))
+        if password_expired(user) and not self._open(request, "accounts:password_change"):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": _("Your password has expired.")}, status=403)
+            messages.info(request, _("Your password has expired: choose a new one."))
+            return redirect(reverse("accounts:password_change"))
+        return None

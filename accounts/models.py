@@ -99,6 +99,9 @@ class User(AbstractUser):
         verbose_name=_("home community"),
         help_text=_("For residents: the community they live in (not a scope of what they see)."),
     )
+    # Set whenever the password changes (accounts.passwords.PasswordHistoryValidator): the
+    # maximum age (PASSWORD_MAX_AGE_DAYS, off by default) counts from here.
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
 
     objects = GridGovUserManager()
 
@@ -164,6 +167,11 @@ class UserSession(models.Model):
         User, on_delete=models.CASCADE, related_name="session_index", verbose_name=_("user")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Shown on the profile (ASVS 7.4.5: the user sees and ends their sessions): the browser's
+    # own description, the address at sign-in, and the last request (renewed once a minute).
+    user_agent = models.CharField(_("device"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user session")
@@ -171,3 +179,57 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.session_key[:8]}…"
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's last passwords (PASSWORD_HISTORY_COUNT): a new password may not be
+    one of them (accounts.passwords.PasswordHistoryValidator). Only hashes are kept."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="password_history", verbose_name=_("user")
+    )
+    password = models.CharField(_("password hash"), max_length=128)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("password history entry")
+        verbose_name_plural = _("password history")
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="accounts_pwhist_user_created")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.created_at:%Y-%m-%d}"
+
+
+class SecurityPolicy(models.Model):
+    """The security settings the system administrator edits in the Django admin (one row; the
+    code's defaults apply while there is none: accounts.policy)."""
+
+    two_factor_roles = models.ManyToManyField(
+        Role,
+        blank=True,
+        related_name="+",
+        verbose_name=_("roles that need two-factor sign-in"),
+    )
+    two_factor_key_person_access = models.BooleanField(
+        _("two-factor sign-in for key-person access"),
+        default=True,
+        help_text=_(
+            "Accounts granted access to key persons (registered by the registry) need a second "
+            "factor too."
+        ),
+    )
+    max_sessions_per_staff = models.PositiveSmallIntegerField(
+        _("concurrent sessions per staff account"),
+        default=3,
+        help_text=_("0: no limit. Signing in beyond the limit ends the oldest session."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("security policy")
+        verbose_name_plural = _("security policy")
+
+    def __str__(self) -> str:
+        return str(_("security policy"))

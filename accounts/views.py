@@ -64,7 +64,22 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/profile.html", {"profile_user": request.user})
+    from accounts.policy import two_factor_required
+    from accounts.services import may_administer_security, user_has_second_factor
+    from accounts.sessions import sessions_active
+
+    user = request.user
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "profile_user": user,
+            "sessions": sessions_active(user_id=user.pk, current_key=request.session.session_key),
+            "has_device": user_has_second_factor(user),
+            "two_factor_required": two_factor_required(user),
+            "security_admin": may_administer_security(user),
+        },
+    )
 
 
 @login_required

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.models import AnonymisedRecord, AuditEvent
+from audit.models import AnonymisedRecord, AuditChainCheck, AuditEvent
 from core.admin import ReadOnlyAdmin
 
 
@@ -30,3 +30,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class AnonymisedRecordAdmin(ReadOnlyAdmin):
     list_display = ("object_type", "object_id", "anonymised_at")
     list_filter = ("object_type",)
+
+
+@admin.register(AuditChainCheck)
+class AuditChainCheckAdmin(ReadOnlyAdmin):
+    list_display = ("checked_at", "ok", "rows_checked", "rows_sealed", "algorithm")
+    list_filter = ("ok",)

@@ -20,6 +20,15 @@ class AuditKind(models.TextChoices):
     UNMASKED = "unmasked", _("personal data shown in full")
     EXPORTED = "exported", _("exported")
     RETENTION_RUN = "retention_run", _("retention run")
+    # Level-3 protection (docs/security.md): second factor, grants, sessions, the chain check.
+    TWO_FACTOR_ENROLLED = "two_factor_enrolled", _("second factor enrolled")
+    TWO_FACTOR_PASSED = "two_factor_passed", _("second factor passed")
+    TWO_FACTOR_FAILED = "two_factor_failed", _("second factor failed")
+    TWO_FACTOR_RESET = "two_factor_reset", _("second factor reset")
+    RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("recovery codes renewed")
+    ROLES_CHANGED = "roles_changed", _("roles changed")
+    SESSIONS_ENDED = "sessions_ended", _("sessions ended")
+    INTEGRITY_CHECKED = "integrity_checked", _("audit log integrity checked")
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -95,3 +104,57 @@ class AnonymisedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_type}#{self.object_id}"
+
+
+class AuditSeal(models.Model):
+    """One link of the audit log's hash chain (audit.chain), made by the daily task for each
+    event in id order: digest = HMAC(key, previous digest + the event's canonical content),
+    with SHA-256, or SM3 when FIELD_ENCRYPTION_ALGORITHM is "sm4-gcm". A deleted event leaves
+    its seal without an event; a changed one no longer matches its digest."""
+
+    event_id = models.BigIntegerField(_("audit event"), primary_key=True)
+    digest = models.CharField(_("digest"), max_length=64)
+    algorithm = models.CharField(_("algorithm"), max_length=8)
+    sealed_at = models.DateTimeField(_("sealed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit seal")
+        verbose_name_plural = _("audit seals")
+
+    def __str__(self) -> str:
+        return f"{self.event_id}:{self.digest[:12]}"
+
+
+class AuditChainCheck(models.Model):
+    """The result of one integrity check (shown to the audit administrator and on the admin
+    workbench)."""
+
+    checked_at = models.DateTimeField(_("checked at"), default=timezone.now, db_index=True)
+    ok = models.BooleanField(_("intact"))
+    rows_checked = models.PositiveIntegerField(_("rows checked"), default=0)
+    rows_sealed = models.PositiveIntegerField(_("rows sealed"), default=0)
+    algorithm = models.CharField(_("algorithm"), max_length=8)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        verbose_name = _("audit integrity check")
+        verbose_name_plural = _("audit integrity checks")
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'FAILED'}"
+
+
+class AuditChainHead(models.Model):
+    """One row: the last sealed event and its digest. Locked by the check (select_for_update),
+    so two runs never extend the chain at once."""
+
+    last_event_id = models.BigIntegerField(_("last sealed event"), default=0)
+    digest = models.CharField(_("digest"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain head")
+
+    def __str__(self) -> str:
+        return f"{self.last_event_id}"

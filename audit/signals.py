@@ -75,7 +75,18 @@ def on_timeline_events_bulk(sender, events, **kwargs):
     AuditEvent.objects.bulk_create([_state_row(e) for e in events], batch_size=500)
 
 
+def on_security_event(sender, kind, actor=None, target=None, details=None, request=None, **kw):
+    """accounts' security events (core.security): written in the sender's transaction (not
+    quiet): a grant, reset or ended session whose event cannot be written does not happen."""
+    if kind not in AuditKind.values:
+        raise ValueError(f"unknown audit kind {kind!r}")
+    record(kind, actor=actor, obj=target, details=details or {}, request=request)
+
+
 def connect() -> None:
+    from core.security import security_event
+
+    security_event.connect(on_security_event, dispatch_uid="audit_security_event")
     user_logged_in.connect(on_login, dispatch_uid="audit_login")
     user_logged_out.connect(on_logout, dispatch_uid="audit_logout")
     user_login_failed.connect(on_login_failed, dispatch_uid="audit_login_failed")

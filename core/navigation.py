@@ -16,7 +16,13 @@ MENU = [
     (_("Mediation"), "mediation:home", None),
     (_("Petitions"), "petitions:home", None),
     (_("Dashboard"), "governance:dashboard", {"supervisor", "dispatcher", "admin"}),
-    (_("Administration"), "admin:index", {"admin"}),
+    (_("Audit log"), "audit:events", {"audit_admin"}),
+    (_("Accounts and roles"), "accounts:security_users", {"security_admin"}),
+    (
+        _("Administration"),
+        "admin:index",
+        {"admin", "system_admin", "security_admin", "audit_admin"},
+    ),
 ]
 
 

@@ -20,6 +20,7 @@ from governance.settings_checks import (
     check_field_encryption_keys,
     check_retention,
     check_secret_key,
+    check_security_policy,
     check_trusted_proxies,
 )
 from governance.settings_security import content_security_policy, logging_config
@@ -84,6 +85,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    # Second factor (TOTP and one-time recovery codes; docs/security.md).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "accounts",
     "grids",
@@ -119,10 +124,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor
     "audit.middleware.AuditMiddleware",  # request address for audit events; refusals logged
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends a session idle for SESSION_IDLE_TIMEOUT or older than SESSION_MAX_LIFETIME.
     "accounts.middleware.SessionLifetimeMiddleware",
+    # The second factor before anything else; an expired password (if a maximum age is set).
+    "accounts.middleware.SecurityGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # django-axes must be last: it turns lockouts into responses.
@@ -187,15 +195,56 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.PhoneOrUsernameBackend",
+    # Django-admin permissions of the separated administrators, from their role.
+    "accounts.backends.SeparatedAdminBackend",
 ]
+# Password policy (accounts/passwords.py, docs/security.md): length, character classes, no reuse
+# of the last N, Django's bundled common-password list; a maximum age in days (0 = off, as ASVS
+# 6.2.10 advises; 等保 deployments may set e.g. 90).
+PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "10"))
+PASSWORD_MIN_CLASSES = int(os.environ.get("PASSWORD_MIN_CLASSES", "3"))
+PASSWORD_HISTORY_COUNT = int(os.environ.get("PASSWORD_HISTORY_COUNT", "5"))
+PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "0"))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.CharacterClassesValidator"},
+    {"NAME": "accounts.passwords.PasswordHistoryValidator"},
 ]
+# Field encryption (core/crypto.py): "fernet" (AES-128-CBC + HMAC-SHA256, the stored "enc1:"
+# values), "aes-gcm" (AES-256-GCM) or "sm4-gcm" (SM4-GCM, 密评). Choosing "sm4-gcm" makes SM3 the
+# audit chain's hash and PBKDF2-HMAC-SM3 the password hash. `manage.py reencrypt` migrates.
+FIELD_ENCRYPTION_ALGORITHM = os.environ.get("FIELD_ENCRYPTION_ALGORITHM", "fernet")
+CRYPTO_SM = FIELD_ENCRYPTION_ALGORITHM == "sm4-gcm"
+if CRYPTO_SM:
+    PASSWORD_HASHERS = [
+        "accounts.passwords.PBKDF2SM3PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+        "django.contrib.auth.hashers.ScryptPasswordHasher",
+    ]
 if TESTING:  # a fast hasher: tests create many users; production keeps Django's default
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Two-factor sign-in (accounts.middleware.SecurityGateMiddleware): on everywhere but the test run
+# (most tests sign staff in with force_login; the tests of the control turn it on). Which roles
+# need it is admin data (accounts.SecurityPolicy).
+TWO_FACTOR_ENFORCED = env_bool("TWO_FACTOR_ENFORCED", not TESTING)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "GridGov 网格治理")
+# A superuser exists for installation only: refused at sign-in in production unless allowed.
+SUPERUSER_SIGN_IN_ALLOWED = env_bool("SUPERUSER_SIGN_IN_ALLOWED", not PRODUCTION)
+check_security_policy(
+    two_factor_enforced=TWO_FACTOR_ENFORCED,
+    algorithm=FIELD_ENCRYPTION_ALGORITHM,
+    testing=TESTING,
+    production=PRODUCTION,
+)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -344,6 +393,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sms-redrive": {"task": "core.tasks.sms_redrive", "schedule": 60.0},
     "personal-data-retention": {"task": "audit.tasks.anonymise_closed_cases", "schedule": 86400.0},
+    # The audit log's hash chain: extended and checked once a day (docs/security.md).
+    "audit-integrity-check": {"task": "audit.tasks.verify_chain", "schedule": 86400.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "120"))
 # Incident loop: days a reporter has to rate before the sweep closes the incident; minutes

@@ -68,3 +68,20 @@ def check_trusted_proxies(proxies: list[str]) -> None:
             raise ImproperlyConfigured(
                 f"TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
             ) from error
+
+
+FIELD_ENCRYPTION_ALGORITHMS = ("fernet", "aes-gcm", "sm4-gcm")
+
+
+def check_security_policy(
+    *, two_factor_enforced: bool, algorithm: str, testing: bool, production: bool
+) -> None:
+    """docs/security.md: the second factor is enforced outside the test run (where most tests
+    sign staff in with force_login; the tests of the control turn it on), and the field
+    encryption algorithm is one core.crypto knows."""
+    if algorithm not in FIELD_ENCRYPTION_ALGORITHMS:
+        raise ImproperlyConfigured(
+            f"FIELD_ENCRYPTION_ALGORITHM must be one of {', '.join(FIELD_ENCRYPTION_ALGORITHMS)}."
+        )
+    if production and not two_factor_enforced and not testing:
+        raise ImproperlyConfigured("Production enforces two-factor sign-in (TWO_FACTOR_ENFORCED).")

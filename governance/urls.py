@@ -62,6 +62,7 @@ urlpatterns = [
     path("tasks/", include("assignments.urls")),
     path("deliberation/", include("deliberation.urls")),
     path("residents/", include("residents.urls")),
+    path("audit/", include("audit.urls")),
     path("portal/", include("governance.portal_urls")),
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("integrations.open311_urls")),
