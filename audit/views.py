@@ -73,7 +73,7 @@ def events_export(request: HttpRequest) -> HttpResponse:
         AuditKind.EXPORTED,
         actor=request.user,
         object_type="audit.auditevent",
-        details={"kind": "audit_xlsx", **{k: str(v) for k, v in filters.items()}},
+        details={"kind": "audit_xlsx", "filters": {k: str(v) for k, v in filters.items()}},
     )
     with translation.override("zh-hans"):
         workbook = Workbook(write_only=True)

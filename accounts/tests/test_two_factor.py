@@ -172,7 +172,9 @@ def test_production_refuses_to_run_without_enforcement():
         check_security_policy(
             two_factor_enforced=False, algorithm="fernet", testing=False, production=True
         )
-    check_security_policy(two_factor_enforced=True, algorithm="sm4-gcm", testing=False, production=True)
+    check_security_policy(
+        two_factor_enforced=True, algorithm="sm4-gcm", testing=False, production=True
+    )
 
 
 def test_only_the_security_admin_resets_a_lost_device_and_it_is_audited(supervisor):
