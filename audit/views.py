@@ -86,7 +86,7 @@ def events_export(request: HttpRequest) -> HttpResponse:
             _("Object type"),
             _("Object id"),
             _("Path"),
-            _("Details"),
+            _("Event details"),
         ]
         sheet.append(header)
         labels = dict(AuditKind.choices)

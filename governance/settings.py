@@ -410,6 +410,10 @@ INCIDENT_REDRIVE_MAX_BACKLOG = int(os.environ.get("INCIDENT_REDRIVE_MAX_BACKLOG"
 PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "1095"))
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
 check_retention(AUDIT_RETENTION_DAYS, PERSONAL_DATA_RETENTION_DAYS)  # 180+ days, 1+ day
+# The audit log's hash chain (audit/chain.py): the HMAC key (default: derived from SECRET_KEY;
+# keep it out of the database's reach) and how old a row must be before the daily task seals it.
+AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
+AUDIT_CHAIN_GRACE_SECONDS = int(os.environ.get("AUDIT_CHAIN_GRACE_SECONDS", "300"))
 
 # REST API.
 REST_FRAMEWORK = {

@@ -206,3 +206,13 @@ def test_a_superuser_is_refused_at_sign_in_in_production_unless_allowed(settings
     response = client.post("/accounts/login/", {"username": "root", "password": DEFAULT_PASSWORD})
     assert response.status_code == 302
     assert root.pk
+
+
+def test_the_demo_administrators_load_twice():
+    from accounts.demo import load_demo
+
+    load_demo()
+    load_demo()
+    for username, code in (("demo_sysadmin", "system_admin"), ("demo_auditadmin", "audit_admin")):
+        user = User.objects.get(username=username)
+        assert user.role_codes == {code} and user.is_staff

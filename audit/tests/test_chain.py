@@ -141,3 +141,13 @@ def test_the_workbench_box_shows_the_result_to_administrators(client):
     resident = make_user("res", roles=["resident"])
     client.force_login(resident)
     assert 'id="audit-integrity"' not in client.get("/").content.decode()
+
+
+def test_the_audit_log_is_kept_at_least_six_months():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from governance.settings_checks import check_retention
+
+    with pytest.raises(ImproperlyConfigured):
+        check_retention(179, 1095)
+    check_retention(180, 1095)

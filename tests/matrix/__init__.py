@@ -4,6 +4,7 @@ inside one long file. Every module here (not starting with "_") is found and use
 
 ROLES           extra role names (a user each), e.g. ("volunteer",);
 STAFF_ROLES     those of ROLES that count as staff (see STAFF in the matrix);
+ADMIN_STAFF     those of ROLES the Django admin site lets in (is_staff; see test_admin_family);
 routes(m)       -> {url name: m.Route(...)} for every URL of the app (m is the matrix module,
                    so the module uses m.Route, m.login_page, m.object_page, m.SEES ...);
 build(m, w)     adds to the world: w.users[role] for its ROLES, w.obj[key], w.markers[family]
@@ -27,3 +28,6 @@ MODULES = [
 ]
 EXTRA_ROLES: list[str] = [role for module in MODULES for role in getattr(module, "ROLES", ())]
 EXTRA_STAFF: set[str] = {role for module in MODULES for role in getattr(module, "STAFF_ROLES", ())}
+EXTRA_ADMIN_STAFF: set[str] = {
+    role for module in MODULES for role in getattr(module, "ADMIN_STAFF", ())
+}
