@@ -91,7 +91,7 @@ def separated_admin_permissions(user) -> set[str]:
         table.update(SECURITY_ADMIN_MODELS)
     if RoleCode.AUDIT_ADMIN in codes:
         table.update(AUDIT_ADMIN_MODELS)
-    perms = set()
+    perms: set[str] = set()
     for label, actions in table.items():
         app_label, model = label.split(".")
         perms.update(f"{app_label}.{action}_{model}" for action in actions)

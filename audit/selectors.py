@@ -5,7 +5,7 @@ audit sits beside accounts in the layers, so the role is named by its code."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -64,5 +64,5 @@ def audit_events_filtered(
     if date_from:
         qs = qs.filter(created_at__gte=_start(date_from))
     if date_to:
-        qs = qs.filter(created_at__lt=_start(date_to) + timezone.timedelta(days=1))
+        qs = qs.filter(created_at__lt=_start(date_to) + timedelta(days=1))
     return qs

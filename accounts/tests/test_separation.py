@@ -216,3 +216,23 @@ def test_the_demo_administrators_load_twice():
     for username, code in (("demo_sysadmin", "system_admin"), ("demo_auditadmin", "audit_admin")):
         user = User.objects.get(username=username)
         assert user.role_codes == {code} and user.is_staff
+
+
+def test_the_django_admin_never_shows_a_totp_secret_or_recovery_codes(admins):
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    target = make_user("withdevice")
+    device = TOTPDevice.objects.create(user=target, name="app", confirmed=True)
+    codes = services.recovery_codes_new(user=target)
+    assert StaticToken.objects.filter(token=codes[0]).exists()
+    client = verified_client(admins["security_admin"])
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert device.key not in html and "otpauth" not in html
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code != 200
+    static = client.get("/admin/otp_static/staticdevice/")
+    assert static.status_code == 200 and codes[0] not in static.content.decode()
+    assert client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/").status_code == 403
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()

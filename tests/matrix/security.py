@@ -52,6 +52,10 @@ def build(m, w) -> None:
     w.users["auditadmin"] = make_user("matrix_auditadmin", roles=["audit_admin"], is_staff=True)
     w.obj["sec_target"] = make_user("matrix_sec_target", roles=["dispatcher"])
     m.SEES["sec_target"] = SECURITY
+    # Cell outlines and community names are public to every signed-in user without a region
+    # (as to residents); the separated administrators have none.
+    for family in ("cell_b", "community_b"):
+        m.SEES[family] = m.SEES[family] | set(ROLES)
     m.WRITERS["sec_target"] = SECURITY
 
 
