@@ -29,6 +29,7 @@ from accounts.sessions import session_seen
 
 SESSION_STARTED = "_gridgov_started_at"
 SESSION_SEEN = "_gridgov_seen_at"
+SESSION_HAS_DEVICE = "_gridgov_has_second_factor"
 # Renew the session at most this often (seconds): saves a database write on most requests.
 TOUCH_EVERY = 60
 
@@ -126,12 +127,25 @@ class SecurityGateMiddleware:
             return False
         return match.view_name in self.OPEN_NAMES or match.view_name in extra
 
+    @staticmethod
+    def _has_device(request: HttpRequest, user) -> bool:
+        """An account the policy does not name but that enrolled a device of its own is asked
+        for it too. Looked up once per session (an enrolment in the session verifies it)."""
+        from accounts.services import user_has_second_factor
+
+        session = request.session
+        if SESSION_HAS_DEVICE not in session:
+            session[SESSION_HAS_DEVICE] = user_has_second_factor(user)
+        return bool(session[SESSION_HAS_DEVICE])
+
     def _gate(self, request: HttpRequest, user) -> HttpResponse | None:
         from accounts.passwords import password_expired
         from accounts.policy import two_factor_required
         from accounts.services import user_has_second_factor
 
-        if getattr(settings, "TWO_FACTOR_ENFORCED", True) and two_factor_required(user):
+        if getattr(settings, "TWO_FACTOR_ENFORCED", True) and (
+            two_factor_required(user) or self._has_device(request, user)
+        ):
             verified = getattr(user, "is_verified", None)
             if not (callable(verified) and verified()) and not self._open(request):
                 if request.path.startswith("/api/"):

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -51,7 +51,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The step after the password: a code from the app, or a recovery code (used once)."""
     user = request.user
     if not services.user_has_second_factor(user):
-        return redirect(f"{_enrol_url()}?next={_next_url(request)}")
+        return redirect(f"{_enrol_url()}?{urlencode({'next': _next_url(request)})}")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(user, form.cleaned_data["token"])

@@ -207,3 +207,15 @@ def test_new_recovery_codes_replace_the_old(supervisor):
     new = list(response.context["codes"])
     assert set(new).isdisjoint(old)
     assert not StaticToken.objects.filter(token__in=old).exists()
+
+
+def test_an_account_outside_the_policy_that_enrolled_is_asked_too(region_tree):
+    dispatcher = make_user("disp2", roles=["dispatcher"], region=region_tree["street_a"])
+    assert not two_factor_required(dispatcher)
+    client = sign_in(dispatcher)
+    assert client.get("/incidents/queue/").status_code == 200
+    enrol(client, dispatcher)
+    assert client.get("/incidents/queue/").status_code == 200  # verified by the enrolment
+    later = sign_in(dispatcher)
+    response = later.get("/incidents/queue/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/two-factor/")
