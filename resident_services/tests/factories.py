@@ -56,9 +56,7 @@ def build_services(tree: dict) -> SimpleNamespace:
             "svc_lawyer", kind="legal_adviser", region=tree["street_a"], title="张律师"
         ),
         doctor=provider("svc_doctor", kind="family_doctor", region=tree["a1"], title="李医生"),
-        supervisor_a=make_user(
-            "svc_supervisor_a", roles=["supervisor"], region=tree["street_a"]
-        ),
+        supervisor_a=make_user("svc_supervisor_a", roles=["supervisor"], region=tree["street_a"]),
         supervisor_district=make_user(
             "svc_supervisor_d", roles=["supervisor"], region=tree["district"]
         ),

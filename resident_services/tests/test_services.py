@@ -37,7 +37,9 @@ def test_submit_in_own_community_starts_the_clock_and_tells_the_handlers(svc):
     assert timezone.localtime(request.due_at).date().isoformat() == "2026-12-10"
     assert request.attachments.count() == 1
     assert [e.action for e in request.events.all()] == ["submit"]
-    told = set(Notification.objects.filter(url__endswith=f"/{request.pk}/").values_list("user", flat=True))
+    told = set(
+        Notification.objects.filter(url__endswith=f"/{request.pk}/").values_list("user", flat=True)
+    )
     assert told == {svc.staff_a1.pk}  # not the legal adviser nor the doctor: not their kind
 
 
