@@ -50,7 +50,7 @@ def supervision_xlsx(
             [
                 _("Region"),
                 _("Division code"),
-                _("Requests"),
+                _("Number of requests"),
                 _("Closed"),
                 _("Closed on time"),
                 _("Rated"),

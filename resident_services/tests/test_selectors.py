@@ -74,7 +74,7 @@ def test_items_for_resident(svc):
     items = selectors.items_for_resident(svc.resident)
     assert len(items) == 1 and isinstance(items[0], ResidentItem)
     item = items[0]
-    assert item.kind == "我的便民服务" or item.kind  # translated label
+    assert item.kind == "我的便民服务" and item.state == "不予办理"
     assert item.url == f"/services/requests/{request.pk}/"
     assert item.action_url.endswith("#rate")
     assert "居住证明" in item.title
