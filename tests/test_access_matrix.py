@@ -984,7 +984,7 @@ ROUTES: dict[str, Route] = {
             else (
                 (200 if role in KPI else 403)
                 if t in ("export_incidents", "export_kpis")
-                else (403 if role in ("resident1", "resident2") else 200)
+                else (200 if role in STAFF else 403)  # residents and non-staff roles: no region
             )
         ),
         targets=("export_incidents", "export_kpis", "export_mediation", "export_petitions"),

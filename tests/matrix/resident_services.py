@@ -113,6 +113,10 @@ def build(m, w) -> None:
         svc_booking_b={"resident2"},
         svc_hours={"admin"},
     )
+    # Cell outlines (and their community's name) are public to every non-staff account, as to
+    # residents: the service handler sees them on the grid map like anybody else.
+    m.SEES["cell_b"].add("service_handler")
+    m.SEES["community_b"].add("service_handler")
     m.EXTRA_FAMILIES.extend(["svc_req_a", "svc_req_b", "svc_booking_a", "svc_booking_b"])
 
 
