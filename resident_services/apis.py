@@ -4,7 +4,7 @@ like the pages (resident_services.selectors / policies); the resident's phone is
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -101,7 +101,7 @@ class ServiceRequestDetailOutput(ServiceRequestOutput):
     def get_attachments(self, obj: ServiceRequest) -> list[str]:
         return [attachment.name for attachment in obj.attachments.all()]
 
-    @extend_schema(operation_id="services_request_timeline")
+    @extend_schema_field(ServiceRequestEventOutput(many=True))
     def get_timeline(self, obj: ServiceRequest) -> list[dict]:
         user = self.context["user"]
         events = selectors.events_for(user=user, request=obj)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -205,7 +205,7 @@ def items_for_resident(user: User) -> list[ResidentItem]:
         return []
     items = []
     kind = _("My service requests")
-    for request in requests_of_resident(user):
+    for request in requests_of_resident(user).annotate(last_event_at=Max("events__created_at")):
         next_step, action_url = "", ""
         url = reverse("resident_services:request_detail", args=[request.pk])
         if request.state == S.AWAITING_MATERIALS:
@@ -218,14 +218,13 @@ def items_for_resident(user: User) -> list[ResidentItem]:
             next_step = _("Due %(date)s") % {
                 "date": timezone.localtime(request.due_at).strftime("%Y-%m-%d")
             }
-        last = request.events.order_by("-created_at", "-id").first()
         items.append(
             ResidentItem(
                 kind=kind,
                 title=f"{request.item.name} · {request.community.name}",
                 state=str(request.get_state_display()),
                 url=url,
-                updated_at=last.created_at if last else request.submitted_at,
+                updated_at=request.last_event_at or request.submitted_at,
                 next_step=str(next_step),
                 action_url=action_url,
             )
@@ -357,3 +356,14 @@ def supervision(
         )
         figures.children.append(row)
     return figures
+
+
+def supervision_card(user: User) -> Figures | None:
+    """This month's figures of the user's region, for a card on the supervisor dashboard
+    (template resident_services/_supervision_card.html); None for anybody but supervisors."""
+    if not user.is_authenticated or not policies.is_supervisor(user):
+        return None
+    try:
+        return supervision(user=user, date_from=timezone.localtime().date().replace(day=1))
+    except NotFoundError:
+        return None

@@ -117,3 +117,15 @@ def test_supervision_rates_per_region_with_drill_down_and_scope(svc):
         user=svc.supervisor_district, date_from=(MONDAY_10 + timedelta(days=1)).date()
     )
     assert later.total == 0 and later.closed_rate is None
+
+
+def test_the_dashboard_card_is_for_supervisors_only(svc):
+    from django.template.loader import render_to_string
+
+    submit(svc, svc.certificate)
+    assert selectors.supervision_card(svc.resident) is None
+    assert selectors.supervision_card(svc.staff_a1) is None
+    card = selectors.supervision_card(svc.supervisor_a)
+    assert card is not None and card.code == svc.street_a.code and card.total == 1
+    html = render_to_string("resident_services/_supervision_card.html", {"figures": card})
+    assert 'id="services-card"' in html and svc.street_a.name in html
