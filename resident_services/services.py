@@ -276,8 +276,7 @@ def request_submit(
         )
     now = timezone.now()
     with transaction.atomic():
-        request = ServiceRequest.objects.create(
-            number=f"FW{timezone.localtime(now):%Y%m%d}{uuid.uuid4().hex[:6].upper()}",
+        request = ServiceRequest(
             item=item,
             resident=actor,
             community=community,
@@ -286,6 +285,7 @@ def request_submit(
             submitted_at=now,
             due_at=calendar.add_working_days(now, item.time_limit_days),
         )
+        _save_with_new_number(request, now)
         _store_attachments(request, cleaned, actor=actor, supplement=False)
         _event(request, actor=actor, action=A.SUBMIT, to_state=request.state, at=now)
         _tell_handlers(
@@ -295,6 +295,21 @@ def request_submit(
             % {"number": request.number, "item": item.name},
         )
     return request
+
+
+def _save_with_new_number(request: ServiceRequest, now: datetime) -> None:
+    """Insert with a random number (FW + date + 6 hex digits: not guessable from another's);
+    a clash with an existing number (unlikely) draws another, inside a savepoint."""
+    for _attempt in range(5):
+        request.number = f"FW{timezone.localtime(now):%Y%m%d}{uuid.uuid4().hex[:6].upper()}"
+        try:
+            with transaction.atomic():
+                request.save(force_insert=True)
+            return
+        except IntegrityError:
+            if not ServiceRequest.objects.filter(number=request.number).exists():
+                raise
+    raise ConflictError(_("Please try again."))
 
 
 def request_accept(*, actor: User, request_id: int, note: str = "") -> ServiceRequest:

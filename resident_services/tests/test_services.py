@@ -212,3 +212,17 @@ def test_the_timeline_is_append_only(svc):
         event.save()
     with pytest.raises(RuntimeError):
         event.delete()
+
+
+def test_a_number_clash_draws_another_number(svc, monkeypatch):
+    first = submit(svc, svc.repair, attachments=[])
+    suffix = first.number[-6:].lower()
+    draws = iter([suffix, "abcdef"])
+
+    class Fake:
+        def __init__(self, value):
+            self.hex = value + "0" * 26
+
+    monkeypatch.setattr(services.uuid, "uuid4", lambda: Fake(next(draws)))
+    second = submit(svc, svc.repair, attachments=[])
+    assert second.number.endswith("ABCDEF") and second.number != first.number
