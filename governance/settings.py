@@ -383,6 +383,14 @@ CELERY_BEAT_SCHEDULE = {
     "incident-deadline-sweep": {"task": "incidents.tasks.sweep_deadlines", "schedule": 60.0},
     "mediation-deadline-sweep": {"task": "mediation.tasks.sweep_deadlines", "schedule": 300.0},
     "petition-deadline-sweep": {"task": "petitions.tasks.sweep_deadlines", "schedule": 300.0},
+    "service-deadline-sweep": {
+        "task": "resident_services.tasks.sweep_deadlines",
+        "schedule": 300.0,
+    },
+    "service-booking-reminders": {
+        "task": "resident_services.tasks.remind_bookings",
+        "schedule": 900.0,
+    },
     "kpi-facts-refresh": {"task": "governance.tasks.refresh_facts", "schedule": 60.0},
     "exports-purge": {"task": "governance.tasks.purge_exports", "schedule": 3600.0},
     "integrations-sweep": {"task": "integrations.tasks.sweep", "schedule": 60.0},
@@ -462,6 +470,8 @@ SPECTACULAR_SETTINGS = {
         "MediationCaseOutcomeEnum": "mediation.models.CaseOutcome",
         "PerformanceEnum": "mediation.models.Performance",
         "ExportKindEnum": "governance.models.ExportKind",
+        "ServiceRequestStateEnum": "resident_services.models.RequestState",
+        "ServiceBookingStateEnum": "resident_services.models.BookingState",
     },
 }
 
