@@ -334,6 +334,7 @@ CELERY_BEAT_SCHEDULE = {
     "incident-deadline-sweep": {"task": "incidents.tasks.sweep_deadlines", "schedule": 60.0},
     "mediation-deadline-sweep": {"task": "mediation.tasks.sweep_deadlines", "schedule": 300.0},
     "petition-deadline-sweep": {"task": "petitions.tasks.sweep_deadlines", "schedule": 300.0},
+    "volunteers-sweep": {"task": "volunteers.tasks.sweep", "schedule": 300.0},
     "kpi-facts-refresh": {"task": "governance.tasks.refresh_facts", "schedule": 60.0},
     "exports-purge": {"task": "governance.tasks.purge_exports", "schedule": 3600.0},
     "integrations-sweep": {"task": "integrations.tasks.sweep", "schedule": 60.0},
@@ -359,6 +360,9 @@ INCIDENT_REDRIVE_MAX_BACKLOG = int(os.environ.get("INCIDENT_REDRIVE_MAX_BACKLOG"
 PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "1095"))
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
 check_retention(AUDIT_RETENTION_DAYS, PERSONAL_DATA_RETENTION_DAYS)  # 180+ days, 1+ day
+# Volunteers' raw GPS tracks (行踪轨迹, PIPL Art. 28): kept this many days, then only the cells
+# covered and the times (docs/volunteers.md; a product default, not a legal figure).
+VOLUNTEER_TRACK_RETENTION_DAYS = int(os.environ.get("VOLUNTEER_TRACK_RETENTION_DAYS", "90"))
 
 # REST API.
 REST_FRAMEWORK = {
