@@ -8,6 +8,13 @@ from accounts.selectors import user_scope
 
 ORGANISER_ROLES = {RoleCode.DISPATCHER}
 SUPERVISION_ROLES = {RoleCode.DISPATCHER, RoleCode.SUPERVISOR}
+# Staff who read the area's tasks, teams, duty posts and 2+N (not its people's records).
+AREA_ROLES = {
+    RoleCode.DISPATCHER,
+    RoleCode.SUPERVISOR,
+    RoleCode.GRID_WORKER,
+    RoleCode.POLICE_OFFICER,
+}
 
 
 def _signed(user: User | None) -> bool:
@@ -38,10 +45,12 @@ def reads_supervision(user: User | None) -> bool:
     )
 
 
-def sees_region(user: User | None, region_code: str) -> bool:
-    """Staff (organisers, supervisors, grid workers) whose scope covers the code."""
+def reads_area(user: User | None) -> bool:
+    """Organisers, supervisors, grid workers and police officers of a region (and admins): they
+    read its tasks, teams, duty posts and 2+N pages."""
     if not _signed(user):
         return False
     assert user is not None
-    scope = user_scope(user)
-    return scope.is_regional and scope.covers_code(region_code)
+    return user.is_portal_admin or bool(
+        user.role_codes & AREA_ROLES and user_scope(user).is_regional
+    )

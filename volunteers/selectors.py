@@ -57,6 +57,11 @@ def _scoped(qs: QuerySet, user: User | None, field: str = "region_code") -> Quer
     return qs.filter(**{f"{field}__startswith": scope.prefix})
 
 
+def _area_scoped(qs: QuerySet, user: User | None, field: str = "region_code") -> QuerySet:
+    """Rows of the user's region, for the area's staff (policies.reads_area) only."""
+    return _scoped(qs, user, field) if policies.reads_area(user) else qs.none()
+
+
 # --- tasks ---------------------------------------------------------------------------------
 
 
@@ -70,7 +75,7 @@ def tasks_visible(user: User | None) -> QuerySet[PatrolTask]:
     scope = user_scope(user)
     if scope.everything:
         return qs
-    if scope.prefix is not None:
+    if scope.prefix is not None and policies.reads_area(user):
         condition |= Q(region_code__startswith=scope.prefix)
     volunteer = approved_volunteer_of(user)
     if volunteer is not None:
@@ -150,7 +155,7 @@ def volunteer_get_for_staff(user: User | None, volunteer_id: int) -> Volunteer:
 def teams_visible(user: User | None) -> QuerySet[Team]:
     qs = Team.objects.select_related("kind", "region", "leader")
     volunteer = approved_volunteer_of(user)
-    staff = _scoped(qs, user)
+    staff = _area_scoped(qs, user)
     if volunteer is None:
         return staff
     return qs.filter(Q(pk__in=staff.values("pk")) | Q(memberships__user=user)).distinct()
@@ -164,13 +169,13 @@ def team_get(user: User | None, team_id: int) -> Team:
 
 
 def posts_visible(user: User | None) -> QuerySet[DutyPost]:
-    return _scoped(DutyPost.objects.select_related("region"), user)
+    return _area_scoped(DutyPost.objects.select_related("region"), user)
 
 
 def cells_for_two_plus_n(user: User | None) -> QuerySet[GridCell]:
     """Cells whose 2+N page `user` may see: staff of the region (grid workers, organisers,
     supervisors)."""
-    return _scoped(
+    return _area_scoped(
         GridCell.objects.select_related("community", "police_officer"), user, "community__code"
     )
 

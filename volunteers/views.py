@@ -392,7 +392,7 @@ def claim_hazard(request: HttpRequest, claim_id: int) -> HttpResponse:
 def teams(request: HttpRequest) -> HttpResponse:
     user = request.user
     rows = selectors.teams_visible(user)
-    if not user_scope(user).is_regional and selectors.approved_volunteer_of(user) is None:
+    if not policies.reads_area(user) and selectors.approved_volunteer_of(user) is None:
         raise Http404
     form = forms.TeamForm(request.POST or None, regions=_regions_for(user))
     if request.method == "POST":
@@ -531,7 +531,7 @@ def cell_two_plus_n(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def posts(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not user_scope(user).is_regional:
+    if not policies.reads_area(user):
         raise Http404
     form = forms.PostForm(request.POST or None, regions=_regions_for(user))
     if request.method == "POST":
