@@ -411,6 +411,8 @@ SPECTACULAR_SETTINGS = {
         "MediationCaseOutcomeEnum": "mediation.models.CaseOutcome",
         "PerformanceEnum": "mediation.models.Performance",
         "ExportKindEnum": "governance.models.ExportKind",
+        "VolunteerTaskLevelEnum": "volunteers.models.TaskLevel",
+        "VolunteerClaimStateEnum": "volunteers.models.ClaimState",
     },
 }
 

@@ -977,14 +977,15 @@ ROUTES: dict[str, Route] = {
     "governance:export_create": Route(
         get=signed(405),
         # Ledgers and KPI tables: KPI roles. Mediation and petition ledgers: anybody with a
-        # region, scoped by their own app (residents have none: 403). Markers checked in the file.
+        # region, scoped by their own app (residents and the other non-staff roles have none:
+        # 403). Markers checked in the file.
         post=lambda role, t: (
             "login"
             if role == "anonymous"
             else (
                 (200 if role in KPI else 403)
                 if t in ("export_incidents", "export_kpis")
-                else (403 if role in ("resident1", "resident2") else 200)
+                else (403 if role not in STAFF else 200)
             )
         ),
         targets=("export_incidents", "export_kpis", "export_mediation", "export_petitions"),

@@ -34,7 +34,7 @@ class VolunteerOutput(serializers.Serializer):
     reliability = serializers.IntegerField()
 
 
-class TaskOutput(serializers.Serializer):
+class VolunteerTaskOutput(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     description = serializers.CharField()
@@ -56,7 +56,7 @@ class TaskOutput(serializers.Serializer):
         return [cell.code for cell in task.cells.all()]
 
 
-class ClaimOutput(serializers.Serializer):
+class VolunteerClaimOutput(serializers.Serializer):
     id = serializers.IntegerField()
     task = serializers.IntegerField(source="task_id")
     task_title = serializers.CharField(source="task.title")
@@ -67,7 +67,7 @@ class ClaimOutput(serializers.Serializer):
     checkins = serializers.IntegerField()
 
 
-class RecordOutput(serializers.Serializer):
+class VolunteerRecordOutput(serializers.Serializer):
     id = serializers.IntegerField()
     volunteer = serializers.CharField(source="volunteer.real_name")
     content = serializers.CharField()
@@ -80,20 +80,20 @@ class RecordOutput(serializers.Serializer):
     corrects = serializers.IntegerField(source="corrects_id", allow_null=True)
 
 
-class HazardOutput(serializers.Serializer):
+class VolunteerHazardOutput(serializers.Serializer):
     id = serializers.IntegerField()
     tracking_number = serializers.CharField(source="incident.tracking_number")
     claim = serializers.IntegerField(source="claim_id")
 
 
-class PointsOutput(serializers.Serializer):
+class VolunteerPointsOutput(serializers.Serializer):
     balance = serializers.DecimalField(max_digits=10, decimal_places=1)
     hours = serializers.DecimalField(max_digits=10, decimal_places=2)
     ledger = serializers.ListField(child=serializers.DictField())
     leaderboard = serializers.ListField(child=serializers.DictField())
 
 
-class CoverageOutput(serializers.Serializer):
+class VolunteerCoverageOutput(serializers.Serializer):
     region = serializers.CharField()
     cells = serializers.IntegerField()
     coverage_24h = serializers.FloatField()
@@ -110,7 +110,7 @@ class CoverageOutput(serializers.Serializer):
 # --- inputs ----------------------------------------------------------------------------------
 
 
-class ApplyInput(serializers.Serializer):
+class VolunteerApplyInput(serializers.Serializer):
     community = serializers.SlugRelatedField(
         slug_field="code", queryset=Region.objects.filter(level=Region.Level.COMMUNITY)
     )
@@ -122,15 +122,15 @@ class ApplyInput(serializers.Serializer):
     )
 
 
-class ReasonInput(serializers.Serializer):
+class VolunteerReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
-class EmptyInput(serializers.Serializer):
+class VolunteerEmptyInput(serializers.Serializer):
     pass
 
 
-class TaskInput(serializers.Serializer):
+class VolunteerTaskInput(serializers.Serializer):
     title = serializers.CharField(max_length=100)
     description = serializers.CharField(required=False, default="", allow_blank=True)
     level = serializers.ChoiceField(choices=TaskLevel.choices)
@@ -147,20 +147,20 @@ class TaskInput(serializers.Serializer):
     required_checkins = serializers.IntegerField(required=False, default=2)
 
 
-class ClaimInput(serializers.Serializer):
+class VolunteerClaimInput(serializers.Serializer):
     team = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
-class PositionInput(serializers.Serializer):
+class VolunteerPositionInput(serializers.Serializer):
     lat = serializers.FloatField(min_value=-90, max_value=90)
     lng = serializers.FloatField(min_value=-180, max_value=180)
 
 
-class TrackInput(serializers.Serializer):
+class VolunteerTrackInput(serializers.Serializer):
     points = serializers.ListField(child=serializers.JSONField(), max_length=200)
 
 
-class HazardInput(PositionInput):
+class VolunteerHazardInput(VolunteerPositionInput):
     category = serializers.CharField(max_length=8)
     description = serializers.CharField(max_length=2000)
 
@@ -178,11 +178,11 @@ class VolunteerApplyApi(APIView):
     @extend_schema(
         operation_id="volunteers_apply",
         tags=TAGS,
-        request=ApplyInput,
+        request=VolunteerApplyInput,
         responses={201: VolunteerOutput},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(ApplyInput, request)
+        data = _valid(VolunteerApplyInput, request)
         volunteer = services.volunteer_apply(
             actor=request.user,
             community_id=data["community"].pk,
@@ -216,7 +216,10 @@ class ApplicationListApi(APIView):
 
 class ApplicationApproveApi(APIView):
     @extend_schema(
-        operation_id="volunteers_approve", tags=TAGS, request=EmptyInput, responses=VolunteerOutput
+        operation_id="volunteers_approve",
+        tags=TAGS,
+        request=VolunteerEmptyInput,
+        responses=VolunteerOutput,
     )
     def post(self, request: Request, volunteer_id: int) -> Response:
         volunteer = services.volunteer_approve(actor=request.user, volunteer_id=volunteer_id)
@@ -225,11 +228,14 @@ class ApplicationApproveApi(APIView):
 
 class ApplicationDeclineApi(APIView):
     @extend_schema(
-        operation_id="volunteers_decline", tags=TAGS, request=ReasonInput, responses=VolunteerOutput
+        operation_id="volunteers_decline",
+        tags=TAGS,
+        request=VolunteerReasonInput,
+        responses=VolunteerOutput,
     )
     def post(self, request: Request, volunteer_id: int) -> Response:
         selectors.volunteer_get_for_staff(request.user, volunteer_id)
-        data = _valid(ReasonInput, request)
+        data = _valid(VolunteerReasonInput, request)
         volunteer = services.volunteer_decline(
             actor=request.user, volunteer_id=volunteer_id, reason=data["reason"]
         )
@@ -240,25 +246,27 @@ class ApplicationDeclineApi(APIView):
 
 
 class TaskListCreateApi(APIView):
-    @extend_schema(operation_id="volunteers_tasks_list", tags=TAGS, responses=TaskOutput(many=True))
+    @extend_schema(
+        operation_id="volunteers_tasks_list", tags=TAGS, responses=VolunteerTaskOutput(many=True)
+    )
     def get(self, request: Request) -> Response:
         user = request.user
         if policies.is_organiser(user) or policies.reads_supervision(user):
             rows = selectors.tasks_visible(user).order_by("-starts_at")[:500]
         else:
             rows = selectors.tasks_open_for_volunteer(user).order_by("starts_at")[:500]
-        return Response(TaskOutput(rows.prefetch_related("cells"), many=True).data)
+        return Response(VolunteerTaskOutput(rows.prefetch_related("cells"), many=True).data)
 
     @extend_schema(
         operation_id="volunteers_tasks_create",
         tags=TAGS,
-        request=TaskInput,
-        responses={201: TaskOutput},
+        request=VolunteerTaskInput,
+        responses={201: VolunteerTaskOutput},
     )
     def post(self, request: Request) -> Response:
         if not policies.is_organiser(request.user):
             raise PermissionDeniedError("Only the community's organisers post tasks.")
-        data = _valid(TaskInput, request)
+        data = _valid(VolunteerTaskInput, request)
         from grids.models import GridCell
 
         codes = data["cells"]
@@ -278,26 +286,28 @@ class TaskListCreateApi(APIView):
             places=data["places"],
             required_checkins=data["required_checkins"],
         )
-        return Response(TaskOutput(task).data, status=status.HTTP_201_CREATED)
+        return Response(VolunteerTaskOutput(task).data, status=status.HTTP_201_CREATED)
 
 
 class TaskDetailApi(APIView):
-    @extend_schema(operation_id="volunteers_tasks_retrieve", tags=TAGS, responses=TaskOutput)
+    @extend_schema(
+        operation_id="volunteers_tasks_retrieve", tags=TAGS, responses=VolunteerTaskOutput
+    )
     def get(self, request: Request, task_id: int) -> Response:
-        return Response(TaskOutput(selectors.task_get(request.user, task_id)).data)
+        return Response(VolunteerTaskOutput(selectors.task_get(request.user, task_id)).data)
 
 
 class TaskClaimApi(APIView):
     @extend_schema(
         operation_id="volunteers_tasks_claim",
         tags=TAGS,
-        request=ClaimInput,
-        responses={201: ClaimOutput},
+        request=VolunteerClaimInput,
+        responses={201: VolunteerClaimOutput},
     )
     def post(self, request: Request, task_id: int) -> Response:
-        data = _valid(ClaimInput, request)
+        data = _valid(VolunteerClaimInput, request)
         claim = services.task_claim(actor=request.user, task_id=task_id, team_id=data["team"])
-        return Response(ClaimOutput(claim).data, status=status.HTTP_201_CREATED)
+        return Response(VolunteerClaimOutput(claim).data, status=status.HTTP_201_CREATED)
 
 
 # --- claims ------------------------------------------------------------------------------------
@@ -305,11 +315,11 @@ class TaskClaimApi(APIView):
 
 class ClaimListApi(APIView):
     @extend_schema(
-        operation_id="volunteers_claims_mine", tags=TAGS, responses=ClaimOutput(many=True)
+        operation_id="volunteers_claims_mine", tags=TAGS, responses=VolunteerClaimOutput(many=True)
     )
     def get(self, request: Request) -> Response:
         rows = selectors.claims_of(request.user).order_by("-claimed_at")[:500]
-        return Response(ClaimOutput(rows, many=True).data)
+        return Response(VolunteerClaimOutput(rows, many=True).data)
 
 
 def _claim_action(name: str, service, input_class) -> type[APIView]:
@@ -318,13 +328,13 @@ def _claim_action(name: str, service, input_class) -> type[APIView]:
             operation_id=f"volunteers_claims_{name.replace('-', '_')}",
             tags=TAGS,
             request=input_class,
-            responses=ClaimOutput,
+            responses=VolunteerClaimOutput,
         )
         def post(self, request: Request, claim_id: int) -> Response:
             selectors.claim_get_own(request.user, claim_id)
             data = _valid(input_class, request)
             claim = service(actor=request.user, claim_id=claim_id, **data)
-            return Response(ClaimOutput(claim).data)
+            return Response(VolunteerClaimOutput(claim).data)
 
     ClaimActionApi.__name__ = ClaimActionApi.__qualname__ = (
         "Claim" + "".join(p.title() for p in name.split("-")) + "Api"
@@ -333,11 +343,11 @@ def _claim_action(name: str, service, input_class) -> type[APIView]:
 
 
 CLAIM_ACTION_APIS = {
-    "withdraw": _claim_action("withdraw", services.claim_withdraw, EmptyInput),
-    "check-in": _claim_action("check-in", services.claim_check_in, PositionInput),
-    "checkpoint": _claim_action("checkpoint", services.claim_checkpoint, PositionInput),
-    "track": _claim_action("track", services.claim_track, TrackInput),
-    "check-out": _claim_action("check-out", services.claim_check_out, PositionInput),
+    "withdraw": _claim_action("withdraw", services.claim_withdraw, VolunteerEmptyInput),
+    "check-in": _claim_action("check-in", services.claim_check_in, VolunteerPositionInput),
+    "checkpoint": _claim_action("checkpoint", services.claim_checkpoint, VolunteerPositionInput),
+    "track": _claim_action("track", services.claim_track, VolunteerTrackInput),
+    "check-out": _claim_action("check-out", services.claim_check_out, VolunteerPositionInput),
 }
 
 
@@ -345,14 +355,14 @@ class ClaimHazardApi(APIView):
     @extend_schema(
         operation_id="volunteers_claims_hazard",
         tags=TAGS,
-        request=HazardInput,
-        responses={201: HazardOutput},
+        request=VolunteerHazardInput,
+        responses={201: VolunteerHazardOutput},
     )
     def post(self, request: Request, claim_id: int) -> Response:
         from incidents.models import Category
 
         selectors.claim_get_own(request.user, claim_id)
-        data = _valid(HazardInput, request)
+        data = _valid(VolunteerHazardInput, request)
         category = Category.objects.filter(code=data["category"]).first()
         hazard = services.claim_report_hazard(
             actor=request.user,
@@ -362,14 +372,16 @@ class ClaimHazardApi(APIView):
             lat=data["lat"],
             lng=data["lng"],
         )
-        return Response(HazardOutput(hazard).data, status=status.HTTP_201_CREATED)
+        return Response(VolunteerHazardOutput(hazard).data, status=status.HTTP_201_CREATED)
 
 
 # --- records and points ----------------------------------------------------------------------
 
 
 class RecordListApi(APIView):
-    @extend_schema(operation_id="volunteers_records", tags=TAGS, responses=RecordOutput(many=True))
+    @extend_schema(
+        operation_id="volunteers_records", tags=TAGS, responses=VolunteerRecordOutput(many=True)
+    )
     def get(self, request: Request) -> Response:
         user = request.user
         if policies.is_organiser(user):
@@ -381,24 +393,26 @@ class RecordListApi(APIView):
                 if volunteer
                 else ServiceRecord.objects.none()
             )
-        return Response(RecordOutput(rows, many=True).data)
+        return Response(VolunteerRecordOutput(rows, many=True).data)
 
 
 class RecordConfirmApi(APIView):
     @extend_schema(
         operation_id="volunteers_records_confirm",
         tags=TAGS,
-        request=EmptyInput,
-        responses=RecordOutput,
+        request=VolunteerEmptyInput,
+        responses=VolunteerRecordOutput,
     )
     def post(self, request: Request, record_id: int) -> Response:
         return Response(
-            RecordOutput(services.record_confirm(actor=request.user, record_id=record_id)).data
+            VolunteerRecordOutput(
+                services.record_confirm(actor=request.user, record_id=record_id)
+            ).data
         )
 
 
 class PointsApi(APIView):
-    @extend_schema(operation_id="volunteers_points", tags=TAGS, responses=PointsOutput)
+    @extend_schema(operation_id="volunteers_points", tags=TAGS, responses=VolunteerPointsOutput)
     def get(self, request: Request) -> Response:
         volunteer = selectors.volunteer_of(request.user)
         if volunteer is None:
@@ -417,7 +431,7 @@ class PointsApi(APIView):
             for row in selectors.leaderboard(volunteer.region_code)
         ]
         return Response(
-            PointsOutput(
+            VolunteerPointsOutput(
                 {
                     "balance": selectors.points_balance(volunteer),
                     "hours": selectors.hours_total(volunteer),
@@ -433,7 +447,7 @@ class CoverageApi(APIView):
         operation_id="volunteers_coverage",
         tags=TAGS,
         parameters=[OpenApiParameter("region", str, required=False)],
-        responses=CoverageOutput,
+        responses=VolunteerCoverageOutput,
     )
     def get(self, request: Request) -> Response:
         user = request.user
@@ -466,7 +480,7 @@ class CoverageApi(APIView):
             for row in kpis.drill_down(region)
         ]
         return Response(
-            CoverageOutput(
+            VolunteerCoverageOutput(
                 {
                     "region": region.code,
                     "cells": total.cells,

@@ -109,7 +109,7 @@ def claims_of(user: User) -> QuerySet[Claim]:
 def claim_get_own(user: User | None, claim_id: int) -> Claim:
     claim = (
         Claim.objects.select_related("task", "task__post", "volunteer", "patrol")
-        .filter(pk=claim_id, volunteer__user_id=getattr(user, "pk", None))
+        .filter(pk=claim_id, volunteer__user_id=user.pk if user is not None and user.pk else 0)
         .first()
     )
     if claim is None:
@@ -209,16 +209,18 @@ def records_for_staff(user: User | None) -> QuerySet[ServiceRecord]:
 
 
 def points_balance(volunteer: Volunteer) -> Decimal:
-    return volunteer.points.aggregate(total=Sum("points"))["total"] or ZERO
+    total = volunteer.points.aggregate(total=Sum("points"))["total"] or ZERO
+    return Decimal(total).quantize(Decimal("0.1"))
 
 
 def hours_total(volunteer: Volunteer) -> Decimal:
-    return (
+    total = (
         records_counting(volunteer)
         .filter(confirmed_at__isnull=False)
         .aggregate(total=Sum("hours"))["total"]
         or ZERO
     )
+    return Decimal(total).quantize(Decimal("0.01"))
 
 
 def leaderboard(community_code: str, *, month: datetime | None = None, limit: int = 20) -> list:
@@ -238,7 +240,11 @@ def leaderboard(community_code: str, *, month: datetime | None = None, limit: in
         .order_by("-total", "volunteer_id")[:limit]
     )
     return [
-        {"volunteer_id": r["volunteer_id"], "name": r["volunteer__real_name"], "points": r["total"]}
+        {
+            "volunteer_id": r["volunteer_id"],
+            "name": r["volunteer__real_name"],
+            "points": Decimal(r["total"]).quantize(Decimal("0.1")),
+        }
         for r in rows
     ]
 
@@ -259,7 +265,7 @@ def items_for_resident(user: User | None) -> list[ResidentItem]:
         return []
     kind = _("My volunteering")
     home = reverse("volunteers:home")
-    next_steps = {
+    next_steps: dict[str, str] = {
         VolunteerState.APPLIED: _("The community is considering your application."),
         VolunteerState.APPROVED: _("Claim a patrol task."),
         VolunteerState.DECLINED: volunteer.decline_reason,

@@ -401,6 +401,9 @@ def build(m, w) -> None:
         }
     )
     m.EXTRA_FAMILIES.extend(FAMILIES)
+    # The volunteer is a resident too: every cell's outline is public to residents.
+    m.SEES["cell_b"].add("volunteer")
+    m.SEES["community_b"].add("volunteer")
     GridWorker.objects.filter(user=w.users["worker_a"]).update(on_duty=True)
 
 

@@ -96,7 +96,7 @@ def task_post(
         errors["title"] = [_("At most %(n)s characters.") % {"n": 100}]
     if level not in TaskLevel.values:
         errors["level"] = [_("Choose a level.")]
-    region = Region.objects.filter(pk=region_id).first()
+    region = Region.objects.filter(pk=region_id or 0).first()
     if region is None or not policies.organises(actor, region.code):
         errors["region"] = [_("Choose a region in your area.")]
     elif level in TaskLevel.values and region.level != LEVEL_OF_REGION[TaskLevel(level)]:
@@ -209,7 +209,7 @@ def post_save(
         errors["name"] = [_("Give the post a name (at most 64 characters).")]
     if kind not in DutyPost.Kind.values:
         errors["kind"] = [_("Choose a kind of post.")]
-    region = Region.objects.filter(pk=region_id).first()
+    region = Region.objects.filter(pk=region_id or 0).first()
     if region is None or not policies.organises(actor, region.code):
         errors["region"] = [_("Choose a region in your area.")]
     if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
@@ -224,7 +224,7 @@ def post_save(
     if not isinstance(radius_m, int) or not 20 <= radius_m <= 2000:
         errors["radius_m"] = [_("Between 20 and 2000 metres.")]
     _errors(errors)
-    assert region is not None
+    assert region is not None and isinstance(places, int)
     return DutyPost.objects.create(
         name=name_text,
         kind=kind,
@@ -236,7 +236,7 @@ def post_save(
         weekdays=",".join(str(d) for d in days),
         shift_start=shift_start,
         shift_end=shift_end,
-        places=places,  # type: ignore[arg-type]
+        places=places,
         posted_by=actor,
     )
 
@@ -285,7 +285,9 @@ def shifts_generate(*, post_id: int, days: int = 7, today: date | None = None) -
 
 
 def _approved_volunteer(actor: User) -> Volunteer:
-    volunteer = getattr(actor, "volunteer", None) if actor.is_authenticated else None
+    volunteer = (
+        Volunteer.objects.filter(user_id=actor.pk).first() if actor.is_authenticated else None
+    )
     if volunteer is None or volunteer.state != VolunteerState.APPROVED:
         raise PermissionDeniedError(_("Only approved volunteers claim patrol tasks."))
     return volunteer
@@ -389,7 +391,7 @@ def claim_withdraw(*, actor: User, claim_id: int) -> Claim:
 
 
 def _claim_conflict(claim: Claim, action: str, target: str | None) -> ConflictError:
-    messages = {
+    messages: dict[str, str] = {
         ClaimAction.WITHDRAW: _(
             "Only a claimed place that is not yet checked in can be given back."
         ),
@@ -578,9 +580,9 @@ def claim_check_out(*, actor: User, claim_id: int, lat: Any, lng: Any) -> Claim:
             content=task.title,
             task_kind="shift" if task.is_shift else "patrol",
             place=task.post.name
-            if task.post_id
+            if task.post is not None
             else ", ".join(c.name for c in task.cells.all())[:200],
-            started_at=claim.checked_in_at,
+            started_at=claim.checked_in_at or moment,
             ended_at=moment,
             hours=_hours(claim, moment),
             organiser_name=task.organiser_name,

@@ -53,7 +53,7 @@ def volunteer_apply(
             _("Only residents with a verified phone and a home community may volunteer.")
         )
     errors: dict[str, list[str]] = {}
-    community = Region.objects.filter(pk=community_id, level=Region.Level.COMMUNITY).first()
+    community = Region.objects.filter(pk=community_id or 0, level=Region.Level.COMMUNITY).first()
     if community is None:
         errors["community"] = [_("Choose the community you will serve.")]
     name = (real_name or "").strip()
@@ -167,7 +167,7 @@ def volunteer_decline(*, actor: User, volunteer_id: int, reason: str) -> Volunte
 
 
 def _region_for_staff(actor: User, region_id: int | None) -> Region:
-    region = Region.objects.filter(pk=region_id).first()
+    region = Region.objects.filter(pk=region_id or 0).first()
     if region is None or not policies.organises(actor, region.code):
         raise fail("region", _("Choose a region in your area."))
     return region
@@ -187,7 +187,7 @@ def team_save(
     """Create or edit a team of the organiser's region: kind (admin-editable), leader, the
     cells it serves (cells of that region), on duty or not."""
     team_name = text(name, "name", required=True, limit=64)
-    kind = TeamKind.objects.filter(pk=kind_id, active=True).first()
+    kind = TeamKind.objects.filter(pk=kind_id or 0, active=True).first()
     if kind is None:
         raise fail("kind", _("Choose a kind of team."))
     region = _region_for_staff(actor, region_id)
@@ -243,7 +243,7 @@ def team_member_add(*, actor: User, team_id: int, user_id: int | None) -> TeamMe
         team = lock(Team, team_id, not_found=not_found(_("Team not found.")))
         if not policies.organises(actor, team.region_code):
             raise not_found(_("Team not found."))
-        user = User.objects.filter(pk=user_id, is_active=True).first()
+        user = User.objects.filter(pk=user_id or 0, is_active=True).first()
         if user is None or not user.role_codes & {
             RoleCode.VOLUNTEER,
             RoleCode.GRID_WORKER,

@@ -36,7 +36,8 @@ def _rules() -> dict[str, Decimal]:
 def points_for_record(service_record: ServiceRecord) -> tuple[Decimal, str]:
     """(points, reason) that the active rules give a confirmed record."""
     rules = _rules()
-    hazards = service_record.claim.hazards.count() if service_record.claim_id else 0
+    claim = service_record.claim
+    hazards = claim.hazards.count() if claim is not None else 0
     kind_rule = (
         PointRule.Kind.PER_SHIFT
         if service_record.task_kind == "shift"
@@ -178,7 +179,7 @@ def certificate_issue(
     ("谁记录谁证明")."""
     with transaction.atomic():
         if volunteer_id is None:
-            volunteer = getattr(actor, "volunteer", None)
+            volunteer = Volunteer.objects.filter(user_id=actor.pk).first()
             if volunteer is None or volunteer.state != VolunteerState.APPROVED:
                 raise PermissionDeniedError(_("Only approved volunteers have a certificate."))
             volunteer = lock(Volunteer, volunteer.pk)

@@ -28,14 +28,16 @@
       var dataElement = document.getElementById("volunteers-map-data");
       if (!element || !dataElement) { return; }
       var data = JSON.parse(dataElement.textContent);
-      var map = L.map(element);
+      var map = L.map(element).setView([24.51, 117.65], 13);  // loaded before layers are drawn
       tiles(map, element);
       var layers = (data.cells || []).map(function (g) {
         return L.geoJSON(g, { style: { color: "#e65100", weight: 1, fillOpacity: 0.08 } }).addTo(map);
       });
       var route = routeLatLngs(data.route);
       if (route.length) { layers.push(L.polyline(route, { color: "#6a1b9a", weight: 4 }).addTo(map)); }
-      if (data.track && data.track.length) { layers.push(L.polyline(data.track, { color: "#1565c0", weight: 3 }).addTo(map)); }
+      var track = (data.track || []).map(function (p) { return [p[0], p[1]]; });
+      if (track.length > 1) { layers.push(L.polyline(track, { color: "#1565c0", weight: 3 }).addTo(map)); }
+      if (track.length) { L.circleMarker(track[track.length - 1], { radius: 6 }).addTo(map); }
       fit(map, layers);
       element.dataset.ready = "true";
     });
@@ -43,7 +45,7 @@
     var coverage = document.getElementById("coverage-map");
     var coverageData = document.getElementById("coverage-map-data");
     if (coverage && coverageData) {
-      var cmap = L.map(coverage);
+      var cmap = L.map(coverage).setView([24.51, 117.65], 13);
       tiles(cmap, coverage);
       var colours = { "24h": "#2e7d32", "7d": "#f9a825", none: "#c62828" };
       var layer = L.geoJSON(JSON.parse(coverageData.textContent), {
