@@ -4,6 +4,7 @@ in the claim's own answer (the volunteer) — never in lists or the supervision 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -199,7 +200,7 @@ class VolunteerMeApi(APIView):
     def get(self, request: Request) -> Response:
         volunteer = selectors.volunteer_of(request.user)
         if volunteer is None:
-            raise NotFoundError("You have not applied to volunteer.")
+            raise NotFoundError(_("You have not applied to volunteer."))
         return Response(VolunteerOutput(volunteer).data)
 
 
@@ -209,7 +210,7 @@ class ApplicationListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         if not policies.is_organiser(request.user):
-            raise PermissionDeniedError("Only the community's organisers decide applications.")
+            raise PermissionDeniedError(_("Only the community's organisers decide applications."))
         rows = selectors.applications_for(request.user).order_by("-created_at")[:500]
         return Response(VolunteerOutput(rows, many=True).data)
 
@@ -265,7 +266,7 @@ class TaskListCreateApi(APIView):
     )
     def post(self, request: Request) -> Response:
         if not policies.is_organiser(request.user):
-            raise PermissionDeniedError("Only the community's organisers post tasks.")
+            raise PermissionDeniedError(_("Only the community's organisers post tasks."))
         data = _valid(VolunteerTaskInput, request)
         from grids.models import GridCell
 
@@ -416,7 +417,7 @@ class PointsApi(APIView):
     def get(self, request: Request) -> Response:
         volunteer = selectors.volunteer_of(request.user)
         if volunteer is None:
-            raise NotFoundError("You have not applied to volunteer.")
+            raise NotFoundError(_("You have not applied to volunteer."))
         ledger = [
             {
                 "at": e.created_at.isoformat(),
@@ -452,19 +453,19 @@ class CoverageApi(APIView):
     def get(self, request: Request) -> Response:
         user = request.user
         if not policies.reads_supervision(user):
-            raise PermissionDeniedError("Only supervisors and organisers read the coverage.")
+            raise PermissionDeniedError(_("Only supervisors and organisers read the coverage."))
         scope = user_scope(user)
         code = request.query_params.get("region", "")
         if code:
             region = Region.objects.filter(code=code).first()
             if region is None or not scope.covers_code(region.code):
-                raise NotFoundError("Region not found.")
+                raise NotFoundError(_("Region not found."))
         elif scope.everything:
             region = Region.objects.filter(parent__isnull=True).order_by("code").first()
         else:
             region = user.scope_region
         if region is None:
-            raise NotFoundError("Region not found.")
+            raise NotFoundError(_("Region not found."))
         total = kpis.figures(region.prefix, region=region)
         children = [
             {

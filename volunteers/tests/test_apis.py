@@ -21,9 +21,8 @@ def test_apply_through_the_api_gives_field_errors(world):
         "/api/v1/volunteers/apply/", {"community": "999", "real_name": ""}, format="json"
     )
     assert response.status_code == 400
-    assert {"community", "real_name"} <= set(
-        response.json()["errors"] if "errors" in response.json() else response.json()
-    )
+    assert {"community", "real_name"} <= set(response.json()["errors"])
+
     response = client.post(
         "/api/v1/volunteers/apply/",
         {"community": world["a1"].code, "real_name": "赵六"},
