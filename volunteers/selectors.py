@@ -124,18 +124,6 @@ def claims_for_task(user: User | None, task: PatrolTask) -> QuerySet[Claim]:
     return task.claims.select_related("volunteer", "team", "patrol").order_by("claimed_at", "id")
 
 
-def track_visible(user: User | None, claim: Claim) -> bool:
-    """GPS tracks (行踪轨迹) are seen by the volunteer, the task's poster and the community's
-    organisers only."""
-    if user is None or not user.is_authenticated:
-        return False
-    return (
-        claim.volunteer.user_id == user.pk
-        or claim.task.posted_by_id == user.pk
-        or policies.organises(user, claim.volunteer.region_code)
-    )
-
-
 # --- people ---------------------------------------------------------------------------------
 
 

@@ -172,3 +172,36 @@ def test_post_a_task_on_the_page(client, world):
     task = PatrolTask.objects.get()
     assert response["Location"] == reverse("volunteers:task", args=[task.pk])
     assert task.route["type"] == "LineString"
+
+
+def test_two_plus_n_page_edits_pairing_and_on_duty(client, world):
+    from grids.models import GridWorker
+    from tests.builders import make_grid_worker, make_user
+
+    worker = make_grid_worker("cell_worker", cells=[world["cell_a1_1"]], phone="13700009999")
+    make_user("officer_zhou", roles=["police_officer"], region=world["a1"])
+    client.force_login(world["organiser"])
+    url = reverse("volunteers:cell", args=[world["cell_a1_1"].code])
+    response = client.post(url, {"police_officer": "officer_zhou", f"duty-{worker.pk}": "0"})
+    assert response.status_code == 302
+    world["cell_a1_1"].refresh_from_db()
+    assert world["cell_a1_1"].police_officer.username == "officer_zhou"
+    assert GridWorker.objects.get(user=worker).on_duty is False
+    # not a police officer: refused with a message, nothing changed
+    client.post(url, {"police_officer": "cell_worker"})
+    world["cell_a1_1"].refresh_from_db()
+    assert world["cell_a1_1"].police_officer.username == "officer_zhou"
+    page = _page_text(client.get(url))
+    assert "officer_zhou" in page and "137****9999" in page
+
+
+def test_withdraw_after_cutoff_on_the_page_changes_nothing(client, world):
+    task = f.task(world["organiser"], world["a1"], [world["cell_a1_1"]])
+    claim = services.task_claim(actor=world["volunteer"].user, task_id=task.pk)
+    with time_machine.travel(task.withdraw_until + timedelta(minutes=5), tick=False):
+        client.force_login(world["volunteer"].user)
+        response = client.post(reverse("volunteers:claim_withdraw", args=[claim.pk]), follow=True)
+    assert "截止" in _page_text(response)
+    claim.refresh_from_db()
+    task.refresh_from_db()
+    assert claim.state == ClaimState.CLAIMED and task.taken == 1
