@@ -391,6 +391,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "resident_services.tasks.remind_bookings",
         "schedule": 900.0,
     },
+    "volunteers-sweep": {"task": "volunteers.tasks.sweep", "schedule": 300.0},
     "kpi-facts-refresh": {"task": "governance.tasks.refresh_facts", "schedule": 60.0},
     "exports-purge": {"task": "governance.tasks.purge_exports", "schedule": 3600.0},
     "integrations-sweep": {"task": "integrations.tasks.sweep", "schedule": 60.0},
@@ -422,6 +423,9 @@ check_retention(AUDIT_RETENTION_DAYS, PERSONAL_DATA_RETENTION_DAYS)  # 180+ days
 # keep it out of the database's reach) and how old a row must be before the daily task seals it.
 AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
 AUDIT_CHAIN_GRACE_SECONDS = int(os.environ.get("AUDIT_CHAIN_GRACE_SECONDS", "300"))
+# Volunteers' raw GPS tracks (行踪轨迹, PIPL Art. 28): kept this many days, then only the cells
+# covered and the times (docs/volunteers.md; a product default, not a legal figure).
+VOLUNTEER_TRACK_RETENTION_DAYS = int(os.environ.get("VOLUNTEER_TRACK_RETENTION_DAYS", "90"))
 
 # REST API.
 REST_FRAMEWORK = {
@@ -472,6 +476,8 @@ SPECTACULAR_SETTINGS = {
         "ExportKindEnum": "governance.models.ExportKind",
         "ServiceRequestStateEnum": "resident_services.models.RequestState",
         "ServiceBookingStateEnum": "resident_services.models.BookingState",
+        "VolunteerTaskLevelEnum": "volunteers.models.TaskLevel",
+        "VolunteerClaimStateEnum": "volunteers.models.ClaimState",
     },
 }
 
