@@ -26,7 +26,11 @@ MODULES = [
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
     if not info.name.startswith("_")
 ]
-EXTRA_ROLES: list[str] = [role for module in MODULES for role in getattr(module, "ROLES", ())]
+# A role two modules need (e.g. "police") is one user: the first module's build() makes it, the
+# others reuse w.users[role] when it is there.
+EXTRA_ROLES: list[str] = list(
+    dict.fromkeys(role for module in MODULES for role in getattr(module, "ROLES", ()))
+)
 EXTRA_STAFF: set[str] = {role for module in MODULES for role in getattr(module, "STAFF_ROLES", ())}
 EXTRA_ADMIN_STAFF: set[str] = {
     role for module in MODULES for role in getattr(module, "ADMIN_STAFF", ())
