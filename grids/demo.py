@@ -354,3 +354,21 @@ def print_logins(stdout) -> None:
         scope = Region.objects.filter(code=spec.scope).first() if spec.scope else None
         where = f"{scope.name} {scope.code}" if scope else "-"
         stdout.write(f"  {spec.username:<12} {roles:<20} {where}")
+    # The December apps' loaders add their own logins (volunteer, police, service handlers, the
+    # three separated administrators ...), all with the same password.
+    listed = {spec.username for spec in DEMO_USERS}
+    others = (
+        User.objects.filter(roles__isnull=False, is_active=True)
+        .exclude(username__in=listed)
+        .select_related("scope_region")
+        .prefetch_related("roles")
+        .distinct()
+        .order_by("username")[:40]
+    )
+    for user in others:
+        if not user.has_usable_password() or not user.check_password(DEMO_PASSWORD):
+            continue
+        roles = ", ".join(str(RoleCode(role.code).label) for role in user.roles.all())
+        scope = user.scope_region
+        where = f"{scope.name} {scope.code}" if scope else "-"
+        stdout.write(f"  {user.username:<12} {roles:<20} {where}")
