@@ -119,6 +119,14 @@ def round_create(
                 break
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], extra=errors)
+    if None in (
+        collect_opens_at,
+        collect_closes_at,
+        review_closes_at,
+        vote_opens_at,
+        vote_closes_at,
+    ):
+        raise AssertionError("dates were checked above")
     with transaction.atomic():
         budget_round = BudgetRound.objects.create(
             region=region,
@@ -128,11 +136,11 @@ def round_create(
             total=values["total"],
             rule=rule,
             votes_per_voter=max(votes, 1),
-            collect_opens_at=collect_opens_at,
-            collect_closes_at=collect_closes_at,
-            review_closes_at=review_closes_at,
-            vote_opens_at=vote_opens_at,
-            vote_closes_at=vote_closes_at,
+            collect_opens_at=collect_opens_at,  # type: ignore[misc]  # checked above
+            collect_closes_at=collect_closes_at,  # type: ignore[misc]
+            review_closes_at=review_closes_at,  # type: ignore[misc]
+            vote_opens_at=vote_opens_at,  # type: ignore[misc]
+            vote_closes_at=vote_closes_at,  # type: ignore[misc]
             created_by=actor,
             created_at=now(),
         )

@@ -157,6 +157,8 @@ def spending_record(
     *, project_id: int, actor: User, amount_spent: Any, note: str, spent_on: date | None
 ) -> ProjectSpending:
     money = amount(amount_spent, "amount")
+    if money is None:  # amount() refuses an empty value unless allow_none
+        raise AssertionError("amount is required")
     clean_note = required_text(note, "note", limit=255)
     if spent_on is None:
         raise refuse("spent_on", _("Give the date."))

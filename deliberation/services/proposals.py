@@ -97,11 +97,13 @@ def proposal_submit(
         errors["community"] = [_("Your home community is not set; ask the community to set it.")]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], extra=errors)
+    if community is None or not isinstance(category, ProposalCategory):
+        raise AssertionError("checked above")
     with photos.files_removed_on_error() as saved, transaction.atomic():
         moment = now()
         proposal = Proposal.objects.create(
             community=community,
-            region_code=community.code,  # type: ignore[union-attr]
+            region_code=community.code,
             author=actor,
             title=clean_title,
             description=clean_description,
