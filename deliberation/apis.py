@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from deliberation import selectors, services
+from deliberation import limits, selectors, services
 from deliberation.models import (
     BudgetProjectState,
     ProposalCategory,
@@ -118,6 +119,9 @@ class ProposalListCreateApi(APIView):
             from rest_framework.exceptions import NotAuthenticated
 
             raise NotAuthenticated
+        over = limits.proposal_limit_hit(request)
+        if over.limited:
+            raise Throttled(wait=over.retry_after)
         data = DeliberationProposalCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         proposal = services.proposal_submit(actor=request.user, **data.validated_data)
@@ -202,6 +206,9 @@ class ProposalCommentApi(APIView):
         responses={201: DeliberationCommentOutput},
     )
     def post(self, request: Request, proposal_id: int) -> Response:
+        over = limits.comment_limit_hit(request)
+        if over.limited:
+            raise Throttled(wait=over.retry_after)
         data = DeliberationCommentInput(data=request.data)
         data.is_valid(raise_exception=True)
         comment = services.proposal_comment(

@@ -171,3 +171,17 @@ def test_budget_round_pages(client, world):
         )
         budget_round.refresh_from_db()
         assert budget_round.phase == "review"
+
+
+def test_proposals_are_rate_limited(client, world, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.DELIBERATION_PROPOSAL_RATE = "1/h"
+    client.force_login(world["alice"])
+    data = {"title": "座椅", "category": f.category().pk, "description": "需要座椅"}
+    assert client.post(reverse("deliberation:proposal-new"), data).status_code == 302
+    response = client.post(reverse("deliberation:proposal-new"), data)
+    assert response.status_code == 429 and response["Retry-After"]
+    assert Proposal.objects.count() == 1
+    cache.clear()

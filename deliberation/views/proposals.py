@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ApplicationError
-from deliberation import conversions, forms, policies, selectors, services
+from core.ratelimit import with_retry_after
+from deliberation import conversions, forms, limits, policies, selectors, services
 from deliberation.models import ProposalComment, ProposalPhoto, ProposalState
 from deliberation.views._common import act, form_error_text, page, put_errors, visible
 from grids.models import Region
@@ -73,6 +74,16 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
     if not policies.is_verified_resident(request.user):
         return page(request, "deliberation/not_verified.html", {})
     form = forms.ProposalForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        over = limits.proposal_limit_hit(request)
+        if over.limited:
+            form.add_error(None, _("Too many proposals; try again later."))
+            response = page(
+                request,
+                "deliberation/proposal_form.html",
+                {"form": form, "community": request.user.home_region},
+            )
+            return with_retry_after(response, over)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -153,6 +164,9 @@ def proposal_support(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def proposal_comment(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.CommentForm(request.POST)
+    if limits.comment_limit_hit(request).limited:
+        messages.error(request, _("Too many comments; try again later."))
+        return redirect(_back(pk) + "#comments")
     if not form.is_valid():
         messages.error(request, form_error_text(form))
         return redirect(_back(pk))
