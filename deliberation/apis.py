@@ -166,6 +166,9 @@ class ProposalDetailApi(APIView):
         viewer = _viewer(request)
         proposal.comments_for_viewer = selectors.comments_for(proposal=proposal, viewer=viewer)
         data = DeliberationProposalOutput(proposal).data
+        data["description"] = selectors.public_text(
+            proposal.description, viewer=viewer, region_code=proposal.region_code
+        )
         data["comments"] = DeliberationCommentOutput(proposal.comments_for_viewer, many=True).data
         data["events"] = DeliberationEventOutput(
             proposal.events.filter(public=True), many=True

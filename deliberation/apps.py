@@ -7,6 +7,7 @@ class DeliberationConfig(AppConfig):
     verbose_name = _("Community deliberation")
 
     def ready(self) -> None:
-        from deliberation import conversions
+        from deliberation import conversions, data_protection
 
         conversions.register_own()
+        data_protection.register()

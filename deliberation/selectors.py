@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import filter_by_scope
 from core.exceptions import NotFoundError
-from core.masking import mask_name
+from core.masking import mask_name, mask_text
 from core.resident_items import ResidentItem
 from deliberation import policies
 from deliberation.models import (
@@ -86,12 +86,22 @@ def comments_for(*, proposal: Proposal, viewer: User | None) -> list[dict]:
                 "author": public_name(comment.author),
                 "created_at": comment.created_at,
                 "hidden": comment.hidden,
-                "body": comment.body if (not comment.hidden or moderator) else "",
+                # Phones and ID numbers typed into a comment are masked for everybody but the
+                # community's staff; a hidden comment's text is theirs only.
+                "body": comment.body
+                if moderator
+                else ("" if comment.hidden else mask_text(comment.body)),
                 "hidden_reason": comment.hidden_reason if moderator else "",
                 "own": viewer is not None and viewer.pk == comment.author_id,
             }
         )
     return rows
+
+
+def public_text(text: str, *, viewer: User | None, region_code: str) -> str:
+    """Free text as the viewer may read it: phones and ID numbers masked unless the viewer is
+    staff of the region."""
+    return text if policies.may_read(viewer, region_code) else mask_text(text)
 
 
 def has_supported(*, proposal: Proposal, user: User | None) -> bool:

@@ -79,6 +79,7 @@ class Meeting(models.Model):
         verbose_name=_("organiser"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-starts_at", "-id"]

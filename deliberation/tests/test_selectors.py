@@ -68,3 +68,33 @@ def test_a_bad_photo_writes_nothing(world):
         f.proposal(world["alice"], uploads=[SimpleUploadedFile("x.jpg", b"not an image")])
     assert "photos" in caught.value.extra
     assert not Proposal.objects.exists()
+
+
+def test_public_text_masks_phones_for_the_public(world):
+    proposal = f.proposal(world["alice"], description="联系我 13912345678")
+    assert "13912345678" not in selectors.public_text(
+        proposal.description, viewer=None, region_code=proposal.region_code
+    )
+    assert "13912345678" in selectors.public_text(
+        proposal.description, viewer=world["staff"], region_code=proposal.region_code
+    )
+
+
+def test_retention_anonymises_participants_of_closed_meetings(world):
+    from audit.retention import ANONYMISED, anonymise_closed_cases
+    from deliberation.models import Meeting, MeetingParticipant
+
+    meeting = Meeting.objects.create(
+        community=world["a1"],
+        region_code=world["a1"].code,
+        title="旧会",
+        place="x",
+        starts_at=timezone.now() - timedelta(days=400),
+        state="closed",
+        held_at=timezone.now() - timedelta(days=400),
+        created_by=world["staff"],
+    )
+    MeetingParticipant.objects.create(meeting=meeting, kind=f.kind(), name="张三")
+    counts = anonymise_closed_cases(days=365)
+    assert counts["deliberation.meeting"] == 1
+    assert MeetingParticipant.objects.get(meeting=meeting).name == ANONYMISED

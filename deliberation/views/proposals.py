@@ -123,6 +123,9 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "proposal": proposal,
         "author_name": selectors.public_name(proposal.author),
+        "description": selectors.public_text(
+            proposal.description, viewer=user, region_code=proposal.region_code
+        ),
         "photos": list(proposal.photos.all()),
         "comments": selectors.comments_for(proposal=proposal, viewer=user),
         "events": events,
