@@ -34,6 +34,7 @@ class ProposalAction(models.TextChoices):
     DECLINE = "decline", _("declined")
     CONVERT = "convert", _("converted")
     SCHEDULE = "schedule", _("put on a meeting's agenda")
+    UNSCHEDULE = "unschedule", _("taken off the agenda: the meeting was cancelled")
     DECIDE = "decide", _("decided by the meeting")
     WARN = "warn", _("review deadline near")
     ESCALATE = "escalate", _("review overdue: escalated")
@@ -56,6 +57,7 @@ GRAPH = Graph(
         A.DECLINE: Move(OPEN_FOR_REVIEW, S.DECLINED),
         A.CONVERT: Move([S.COLLECTING, S.REVIEWING, S.ACCEPTED], S.CONVERTED),
         A.SCHEDULE: Move([S.ACCEPTED, S.SCHEDULED], S.SCHEDULED),
+        A.UNSCHEDULE: Move([S.SCHEDULED], S.ACCEPTED),
         A.DECIDE: Move([S.SCHEDULED, S.ACCEPTED], S.DECIDED),
         A.WARN: Move(OPEN_FOR_REVIEW),
         A.ESCALATE: Move(OPEN_FOR_REVIEW),

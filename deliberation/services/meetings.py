@@ -349,15 +349,18 @@ def meeting_cancel(*, meeting_id: int, actor: User, reason: str) -> Meeting:
             note=clean_reason,
         )
         for topic in meeting.topics.select_for_update().filter(state=ProposalState.SCHEDULED):
-            topic.state = ProposalState.ACCEPTED  # back to waiting for a meeting
+            # Back to waiting for a meeting (unless another meeting has it on its agenda too).
+            if topic.meetings.exclude(pk=meeting.pk).exclude(state=MS.CANCELLED).exists():
+                continue
+            previous = move(topic, GRAPH, ProposalAction.UNSCHEDULE, ProposalState.ACCEPTED)
             topic.save(update_fields=["state"])
             record(
                 ProposalEvent,
                 topic,
                 actor=actor,
-                action=ProposalAction.SCHEDULE,
-                from_state=ProposalState.SCHEDULED,
-                to_state=ProposalState.ACCEPTED,
+                action=ProposalAction.UNSCHEDULE,
+                from_state=previous,
+                to_state=topic.state,
                 note=clean_reason,
             )
     return meeting

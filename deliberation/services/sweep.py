@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.workflow import lock, record
@@ -83,7 +84,7 @@ def deliberation_sweep() -> dict[str, int]:
                 key=f"deliberation:escalate:{pk}",
             )
             counts["escalated"] += 1
-    today = moment.date()
+    today = timezone.localdate(moment)
     for pk in Decision.objects.filter(
         state__in=[DecisionState.OPEN, DecisionState.IN_PROGRESS],
         due_date__lt=today,

@@ -321,3 +321,24 @@ def test_one_ballot_per_resident_under_concurrency(region_tree):
     assert BudgetBallot.objects.filter(round=budget_round, voter=voter).count() == 1
     budget_round.refresh_from_db()
     assert budget_round.ballots_count == 1
+
+
+@pytest.mark.django_db
+def test_cancelling_a_meeting_returns_its_topics(world):
+    proposal = _accepted(world)
+    meeting = services.meeting_plan(
+        actor=world["staff"],
+        community=world["a1"],
+        title="议事会",
+        place="会议室",
+        starts_at=timezone.now() + timedelta(days=5),
+        topic_ids=[proposal.pk],
+    )
+    with pytest.raises(ValidationFailed):
+        services.meeting_cancel(meeting_id=meeting.pk, actor=world["staff"], reason="")
+    services.meeting_cancel(meeting_id=meeting.pk, actor=world["staff"], reason="场地冲突")
+    proposal.refresh_from_db()
+    assert proposal.state == ProposalState.ACCEPTED
+    assert proposal.events.filter(action="unschedule").exists()
+    meeting.refresh_from_db()
+    assert meeting.state == MeetingState.CANCELLED
