@@ -392,6 +392,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 900.0,
     },
     "volunteers-sweep": {"task": "volunteers.tasks.sweep", "schedule": 300.0},
+    "deliberation-sweep": {"task": "deliberation.tasks.sweep", "schedule": 300.0},
     "kpi-facts-refresh": {"task": "governance.tasks.refresh_facts", "schedule": 60.0},
     "exports-purge": {"task": "governance.tasks.purge_exports", "schedule": 3600.0},
     "integrations-sweep": {"task": "integrations.tasks.sweep", "schedule": 60.0},

@@ -99,6 +99,7 @@ def test_anonymises_old_closed_cases_keeps_statistics_and_is_idempotent(world):
     counts = anonymise_closed_cases()
 
     assert counts == {
+        "deliberation.meeting": 0,
         "incidents.incident": 1,
         "mediation.mediationcase": 1,
         "petitions.petition": 1,
