@@ -684,3 +684,40 @@ class PersonLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} → {self.target}#{self.target_id}"
+
+
+class ImportUpload(models.Model):
+    """An xlsx file that passed the preview, kept (encrypted, core.crypto) until its uploader
+    confirms the import; the confirmation re-validates it and writes every row or none. Files
+    older than a day are dropped by the visit sweep."""
+
+    class Kind(models.TextChoices):
+        BUILDINGS = "building", _("buildings")
+        HOMES = "home", _("homes")
+        PEOPLE = "person", _("people")
+        ORGANISATIONS = "organisation", _("organisations")
+        PLACES = "place", _("places")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    kind = models.CharField(_("what the file holds"), max_length=16, choices=Kind.choices)
+    cell = models.ForeignKey(
+        "grids.GridCell", on_delete=models.CASCADE, related_name="+", verbose_name=_("grid cell")
+    )
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    content = models.TextField(_("content (encrypted)"))
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import upload")
+        verbose_name_plural = _("import uploads")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name}"
