@@ -171,9 +171,15 @@ def detail_data(dispute: Dispute, user: User, *, reveal: bool = False) -> dict:
 
 class DisputePartyInput(serializers.Serializer):
     side = serializers.ChoiceField(choices=PartySide.choices)
-    name = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
     phone = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
     vulnerable = serializers.BooleanField(required=False, default=False)
+    person_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A registry person the caller sees; name and phone may then be left empty.",
+    )
 
 
 class DisputeCreateInput(serializers.Serializer):

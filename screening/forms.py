@@ -74,6 +74,9 @@ class PartyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=64, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     vulnerable = forms.BooleanField(label=_("Vulnerable"), required=False)
+    person_id = forms.IntegerField(
+        label=_("Person record (registry number, optional)"), required=False, min_value=1
+    )
 
 
 PartyFormSet = forms.formset_factory(PartyForm, extra=2, max_num=20, validate_max=True)

@@ -342,6 +342,14 @@ class DisputeParty(models.Model):
         Dispute, on_delete=models.CASCADE, related_name="parties", verbose_name=_("dispute")
     )
     position = models.PositiveSmallIntegerField(_("order"), default=0)
+    person = models.ForeignKey(
+        "registry.Person",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("person record"),
+    )
     side = models.CharField(_("side"), max_length=16, choices=PartySide.choices)
     name = EncryptedCharField(_("name"), max_length=255)
     phone = EncryptedCharField(_("phone"), max_length=255, blank=True)

@@ -120,7 +120,7 @@ def parties_for_viewer(*, dispute: Dispute, viewer: User, reveal: bool = False) 
             name=party.name if show else party.masked_name,
             phone=party.phone if show else party.masked_phone,
             vulnerable=party.vulnerable,
-            person_id=getattr(party, "person_id", None),
+            person_id=party.person_id,
         )
         for party in parties
     ]

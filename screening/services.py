@@ -218,16 +218,30 @@ def _alert(dispute: Dispute, *, actor: User | None) -> int:
 # --- register -------------------------------------------------------------------------------
 
 
-def _clean_parties(parties: Sequence[dict]) -> list[dict]:
+def _clean_parties(parties: Sequence[dict], *, actor: User) -> list[dict]:
+    """Validate the parties: a side each, a name (or a linked person record the actor sees,
+    whose name and phone are then taken), a well-formed phone. Raises ValidationFailed listing
+    every problem, so bad input never half-writes a dispute."""
+    from screening import people
+
+    rows = list(parties or [])
+    linked = people.persons_visible(actor, [raw.get("person_id") for raw in rows])
     errors: list[str] = []
     cleaned: list[dict] = []
-    for index, raw in enumerate(parties or []):
+    for index, raw in enumerate(rows):
         number = index + 1
         name = (raw.get("name") or "").strip()
         phone = (raw.get("phone") or "").strip()
         side = (raw.get("side") or "").strip()
-        if not name and not phone:
+        person_id = raw.get("person_id") or None
+        if not name and not phone and not person_id:
             continue  # an empty row of the form
+        person = linked.get(int(person_id)) if person_id else None
+        if person_id and person is None:
+            errors.append(_("Party %(n)s: person record not found.") % {"n": number})
+        if person is not None:
+            name = name or person.name
+            phone = phone or person.phone
         if not name:
             errors.append(_("Party %(n)s: the name is required.") % {"n": number})
         elif len(name) > 64:
@@ -245,7 +259,7 @@ def _clean_parties(parties: Sequence[dict]) -> list[dict]:
                 "phone": phone,
                 "side": side,
                 "vulnerable": bool(raw.get("vulnerable")),
-                "person_id": raw.get("person_id") or None,
+                "person_id": person.pk if person is not None else None,
             }
         )
     if not cleaned:
@@ -302,7 +316,7 @@ def _next_number(now: datetime) -> str:
 
 
 def _key_person_linked(parties: list[dict]) -> bool:
-    """Is a linked person a key person (registry)? False until registry people are linked."""
+    """Is a linked person an active key person (registry)?"""
     from screening import people
 
     return people.any_key_person([p["person_id"] for p in parties if p.get("person_id")])
@@ -341,7 +355,7 @@ def dispute_register(
     if source not in DisputeSource.values:
         message = _("Choose where the dispute came from.")
         raise ValidationFailed(message, extra={"source": [message]})
-    cleaned = _clean_parties(parties)
+    cleaned = _clean_parties(parties, actor=actor)
     factors = _factors(factor_codes)
     region, cell = _location(actor, region_code, grid_cell_id)
     incident = petition = None
@@ -416,9 +430,8 @@ def dispute_register(
             name=party["name"],
             phone=party["phone"],
             vulnerable=party["vulnerable"],
+            person_id=party["person_id"],
         )
-        if party["person_id"] and hasattr(party_row, "person_id"):
-            party_row.person_id = party["person_id"]
         party_row.save()
     _event(
         dispute,

@@ -236,3 +236,57 @@ def test_link_escalation(world):
         services.dispute_link_escalation(
             actor=world.dispatcher, dispute_id=dispute.pk, incident_id=incident.pk
         )
+
+
+def _person(world, *, key_person: bool):
+    from registry.models import KeyPersonKind, Person
+    from registry.services import basic_save, key_person_create
+
+    person = basic_save(
+        actor=world.worker,
+        instance=Person(),
+        data={"name": "赵六", "phone": "13955556666"},
+        cell=world.cell_a1_1,
+    )
+    if key_person:
+        key_person_create(
+            actor=world.worker,
+            person=person,
+            kind=KeyPersonKind.objects.get(code="severe_mental"),
+            risk_level=1,
+            responsible_worker=world.worker,
+        )
+    return person
+
+
+def test_a_linked_key_person_ticks_the_factor_and_makes_it_orange(world):
+    person = _person(world, key_person=True)
+    dispute = register(
+        world,
+        parties=[
+            {"side": "applicant", "person_id": person.pk},
+            {"side": "respondent", "name": "钱七"},
+        ],
+    )
+    assert set(dispute.factors.values_list("code", flat=True)) == {"key_person"}
+    assert dispute.level == "orange"
+    party = dispute.parties.get(side="applicant")
+    assert (party.person, party.name, party.phone) == (person, "赵六", "13955556666")
+    # an assessment without the factor keeps it (found by the registry) unless lowered with reason
+    kept = services.dispute_assess(
+        actor=world.worker, dispute_id=dispute.pk, factor_codes=[], note="a"
+    )
+    assert kept.level == "orange"
+
+
+def test_a_plain_person_link_and_a_hidden_one(world):
+    person = _person(world, key_person=False)
+    dispute = register(world, parties=[{"side": "applicant", "person_id": person.pk}])
+    assert dispute.level == "blue" and not dispute.factors.exists()
+    with pytest.raises(ValidationFailed):  # street B's worker does not see the person
+        register(
+            world,
+            actor=world.worker_b,
+            grid_cell_id=world.cell_b1_1.pk,
+            parties=[{"side": "applicant", "person_id": person.pk}],
+        )
