@@ -166,7 +166,7 @@ def detail_data(dispute: Dispute, user: User, *, reveal: bool = False) -> dict:
             ],
         }
     )
-    return DisputeDetailOutput(data).data
+    return data  # already serialised field by field; DisputeDetailOutput documents it
 
 
 class DisputePartyInput(serializers.Serializer):
