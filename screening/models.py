@@ -76,8 +76,10 @@ class DisputeKind(_Named):
 class RiskFactor(_Named):
     """One item of the risk checklist (threats of violence, a weapon mentioned …)."""
 
-    # Codes the services set themselves (a linked party who is a key person).
+    # Codes the services tick themselves: a linked party who is a key person (registry), a
+    # party marked vulnerable.
     KEY_PERSON = "key_person"
+    VULNERABLE = "vulnerable"
 
     description = models.TextField(_("description"), blank=True)
 

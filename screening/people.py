@@ -11,7 +11,7 @@ from registry.models import KeyPerson, Person
 from registry.selectors import scoped
 
 
-def persons_visible(user: User, person_ids: Iterable[int]) -> dict[int, Person]:
+def persons_visible(user: User, person_ids: Iterable[int | None]) -> dict[int, Person]:
     """The persons among `person_ids` that `user` may see, by id."""
     ids = {int(pk) for pk in person_ids if pk}
     if not ids:
@@ -19,7 +19,7 @@ def persons_visible(user: User, person_ids: Iterable[int]) -> dict[int, Person]:
     return {p.pk: p for p in scoped(Person, user).filter(pk__in=ids)}
 
 
-def any_key_person(person_ids: Iterable[int]) -> bool:
+def any_key_person(person_ids: Iterable[int | None]) -> bool:
     ids = [int(pk) for pk in person_ids if pk]
     return (
         bool(ids)

@@ -290,10 +290,11 @@ def _location(actor: User, region_code: str, cell_id: int | None) -> tuple[Regio
             raise ValidationFailed(message, extra={"grid_cell": [message]})
         region = cell.community
     else:
-        region = Region.objects.filter(code=region_code, level=Region.Level.COMMUNITY).first()
-        if region is None:
+        found = Region.objects.filter(code=region_code, level=Region.Level.COMMUNITY).first()
+        if found is None:
             message = _("Choose the community where the dispute arose.")
             raise ValidationFailed(message, extra={"region": [message]})
+        region = found
     if not actor.is_portal_admin:
         scope = user_scope(actor)
         own_cell = cell is not None and cell.pk in scope.cell_ids
@@ -373,10 +374,14 @@ def dispute_register(
         if petition is None:
             message = _("Petition not found.")
             raise ValidationFailed(message, extra={"petition": [message]})
+    automatic = []
     if _key_person_linked(cleaned):
-        key_factor = RiskFactor.objects.filter(code=RiskFactor.KEY_PERSON, active=True).first()
-        if key_factor is not None and key_factor not in factors:
-            factors.append(key_factor)
+        automatic.append(RiskFactor.KEY_PERSON)
+    if any(party["vulnerable"] for party in cleaned):
+        automatic.append(RiskFactor.VULNERABLE)
+    for factor in RiskFactor.objects.filter(code__in=automatic, active=True):
+        if factor not in factors:
+            factors.append(factor)
     computed = rules.level_for_factors(f.code for f in factors)
     final = computed
     if level:
