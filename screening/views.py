@@ -104,7 +104,12 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
 def dispute_new(request: HttpRequest) -> HttpResponse:
     if not policies.may_register(request.user):
         raise Http404
-    form = forms.DisputeForm(request.POST or None, user=request.user)
+    # A referral from an incident's or a petition's page: /screening/new/?incident=<number>.
+    initial = {}
+    for key in ("incident", "petition"):
+        if request.GET.get(key):
+            initial = {key: request.GET[key][:16], "source": key}
+    form = forms.DisputeForm(request.POST or None, user=request.user, initial=initial)
     formset = forms.PartyFormSet(request.POST or None, prefix="parties")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         data = form.cleaned_data
