@@ -410,6 +410,10 @@ SPECTACULAR_SETTINGS = {
         "MediationCaseOutcomeEnum": "mediation.models.CaseOutcome",
         "PerformanceEnum": "mediation.models.Performance",
         "ExportKindEnum": "governance.models.ExportKind",
+        "ScreeningRiskLevelEnum": "screening.models.RiskLevel",
+        "ScreeningDisputeStateEnum": "screening.models.DisputeState",
+        "ScreeningDisputeSourceEnum": "screening.models.DisputeSource",
+        "ScreeningReportStateEnum": "screening.models.ReportState",
     },
 }
 
