@@ -216,3 +216,21 @@ def test_api_reports(world):
         content_type="application/json",
     )
     assert outside.status_code == 400
+
+
+def test_api_reveal_is_audited_and_lowering_is_refused(world):
+    dispute = register(world, factor_codes=["violence_threat"])
+    url = f"/api/v1/screening/disputes/{dispute.pk}/"
+    masked = client_for(world.police).get(url).json()
+    assert masked["parties"][0]["name"] == "张**"
+    revealed = client_for(world.police).get(url + "?reveal=true").json()
+    assert revealed["parties"][0]["name"] == "张三丰"
+    assert AuditEvent.objects.filter(kind="unmasked", actor=world.police).exists()
+    supervisor = client_for(world.supervisor).get(url + "?reveal=true").json()
+    assert supervisor["parties"][0]["name"] == "张**"
+    lower = client_for(world.worker).post(
+        url + "raise-level/", {"level": "yellow", "reason": "x"}, content_type="application/json"
+    )
+    assert lower.status_code == 400 and "level" in lower.json()["errors"]
+    dispute.refresh_from_db()
+    assert dispute.level == "orange"
