@@ -393,6 +393,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "volunteers-sweep": {"task": "volunteers.tasks.sweep", "schedule": 300.0},
     "deliberation-sweep": {"task": "deliberation.tasks.sweep", "schedule": 300.0},
+    "screening-deadline-sweep": {"task": "screening.tasks.sweep_deadlines", "schedule": 300.0},
+    "screening-report-sweep": {"task": "screening.tasks.sweep_reports", "schedule": 3600.0},
+    "registry-visit-sweep": {"task": "registry.tasks.sweep_visits", "schedule": 600.0},
     "kpi-facts-refresh": {"task": "governance.tasks.refresh_facts", "schedule": 60.0},
     "exports-purge": {"task": "governance.tasks.purge_exports", "schedule": 3600.0},
     "integrations-sweep": {"task": "integrations.tasks.sweep", "schedule": 60.0},
@@ -479,6 +482,10 @@ SPECTACULAR_SETTINGS = {
         "ServiceBookingStateEnum": "resident_services.models.BookingState",
         "VolunteerTaskLevelEnum": "volunteers.models.TaskLevel",
         "VolunteerClaimStateEnum": "volunteers.models.ClaimState",
+        "ScreeningRiskLevelEnum": "screening.models.RiskLevel",
+        "ScreeningDisputeStateEnum": "screening.models.DisputeState",
+        "ScreeningDisputeSourceEnum": "screening.models.DisputeSource",
+        "ScreeningReportStateEnum": "screening.models.ReportState",
     },
 }
 
