@@ -33,7 +33,7 @@ class TaskKindOutput(serializers.Serializer):
     is_service_of_documents = serializers.BooleanField()
 
 
-class FormFieldSerializer(serializers.Serializer):
+class TaskFormFieldSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
     label = serializers.CharField(max_length=60)
     type = serializers.ChoiceField(choices=FieldType.choices, default=FieldType.TEXT)
@@ -54,7 +54,7 @@ class TaskListOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class AssignmentBriefOutput(serializers.Serializer):
+class TaskAssignmentBriefOutput(serializers.Serializer):
     id = serializers.IntegerField()
     cell = serializers.CharField(source="cell.name", allow_null=True, default=None)
     worker = serializers.CharField(allow_null=True, default=None)
@@ -69,12 +69,12 @@ class TaskDetailOutput(TaskListOutput):
     requires_photo = serializers.BooleanField()
     requires_signature = serializers.BooleanField()
     requires_gps = serializers.BooleanField()
-    form_fields = FormFieldSerializer(many=True)
+    form_fields = TaskFormFieldSerializer(many=True)
     assignments = serializers.SerializerMethodField()
 
-    @extend_schema_field(AssignmentBriefOutput(many=True))
+    @extend_schema_field(TaskAssignmentBriefOutput(many=True))
     def get_assignments(self, task: Task) -> list:
-        return AssignmentBriefOutput(
+        return TaskAssignmentBriefOutput(
             task.assignments.select_related("cell", "worker").order_by("id"), many=True
         ).data
 
@@ -86,7 +86,7 @@ class TaskPageOutput(serializers.Serializer):
     results = TaskListOutput(many=True)
 
 
-class AddresseeOutput(serializers.Serializer):
+class TaskAddresseeOutput(serializers.Serializer):
     name = serializers.CharField()
     phone = serializers.CharField()
     id_number = serializers.CharField()
@@ -96,13 +96,13 @@ class AddresseeOutput(serializers.Serializer):
     )
 
 
-class ServiceOutput(serializers.Serializer):
+class TaskServiceOutput(serializers.Serializer):
     document_title = serializers.CharField()
     case_number = serializers.CharField()
     authority = serializers.CharField()
 
 
-class EventOutput(serializers.Serializer):
+class TaskEventOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     action = serializers.CharField()
     label = serializers.CharField(source="action_label")
@@ -111,13 +111,13 @@ class EventOutput(serializers.Serializer):
     note = serializers.CharField()
 
 
-class AssignmentOutput(AssignmentBriefOutput):
+class TaskAssignmentOutput(TaskAssignmentBriefOutput):
     task = TaskListOutput()
     instructions = serializers.CharField(source="task.instructions")
     requires_photo = serializers.BooleanField(source="task.requires_photo")
     requires_signature = serializers.BooleanField(source="task.requires_signature")
     requires_gps = serializers.BooleanField(source="task.requires_gps")
-    form_fields = FormFieldSerializer(many=True, source="task.form_fields")
+    form_fields = TaskFormFieldSerializer(many=True, source="task.form_fields")
     accepted_at = serializers.DateTimeField(allow_null=True)
     result_note = serializers.CharField()
     form_answers = serializers.DictField()
@@ -133,7 +133,7 @@ class AssignmentOutput(AssignmentBriefOutput):
     escalation_level = serializers.IntegerField()
     service = serializers.SerializerMethodField()
     addressee = serializers.SerializerMethodField()
-    events = EventOutput(many=True)
+    events = TaskEventOutput(many=True)
 
     def get_has_photo(self, assignment: Assignment) -> bool:
         return bool(assignment.photo)
@@ -141,20 +141,20 @@ class AssignmentOutput(AssignmentBriefOutput):
     def get_has_signature(self, assignment: Assignment) -> bool:
         return bool(assignment.signature)
 
-    @extend_schema_field(ServiceOutput(allow_null=True))
+    @extend_schema_field(TaskServiceOutput(allow_null=True))
     def get_service(self, assignment: Assignment) -> dict | None:
         service = getattr(assignment.task, "service", None)
-        return ServiceOutput(service).data if service is not None else None
+        return TaskServiceOutput(service).data if service is not None else None
 
-    @extend_schema_field(AddresseeOutput(allow_null=True))
+    @extend_schema_field(TaskAddresseeOutput(allow_null=True))
     def get_addressee(self, assignment: Assignment) -> dict | None:
         addressee = selectors.addressee_for_viewer(assignment, self.context["user"])
-        return AddresseeOutput(addressee).data if addressee is not None else None
+        return TaskAddresseeOutput(addressee).data if addressee is not None else None
 
 
 def _assignment_data(assignment: Assignment, user) -> dict:
     fresh = selectors.assignment_get_for_user(user=user, assignment_id=assignment.pk)
-    return AssignmentOutput(fresh, context={"user": user}).data
+    return TaskAssignmentOutput(fresh, context={"user": user}).data
 
 
 class TaskKindListApi(APIView):
@@ -179,7 +179,7 @@ class TaskListApi(APIView):
 class TaskIssueApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    class Input(serializers.Serializer):
+    class TaskIssueInput(serializers.Serializer):
         kind = serializers.IntegerField()
         title = serializers.CharField(max_length=120)
         instructions = serializers.CharField()
@@ -197,7 +197,7 @@ class TaskIssueApi(APIView):
         requires_photo = serializers.BooleanField(required=False, default=False)
         requires_signature = serializers.BooleanField(required=False, default=False)
         requires_gps = serializers.BooleanField(required=False, default=False)
-        form_fields = FormFieldSerializer(many=True, required=False, default=list)
+        form_fields = TaskFormFieldSerializer(many=True, required=False, default=list)
         document_title = serializers.CharField(max_length=120, required=False, default="")
         case_number = serializers.CharField(
             max_length=64, required=False, default="", allow_blank=True
@@ -217,7 +217,7 @@ class TaskIssueApi(APIView):
     @extend_schema(
         operation_id="tasks_issue",
         tags=TAGS,
-        request=Input,
+        request=TaskIssueInput,
         responses={201: TaskDetailOutput},
     )
     def post(self, request: Request) -> Response:
@@ -226,7 +226,7 @@ class TaskIssueApi(APIView):
         and needs document_title, addressee_name and addressee_address."""
         if not policies.is_issuer(request.user):
             raise PermissionDeniedError("You may not issue tasks.")
-        serializer = self.Input(data=request.data)
+        serializer = self.TaskIssueInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         task = services.task_issue(
@@ -263,17 +263,17 @@ class TaskDetailApi(APIView):
         return Response(TaskDetailOutput(task).data)
 
 
-class ReasonInput(serializers.Serializer):
+class TaskReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
 
 
 class TaskCancelApi(APIView):
     @extend_schema(
-        operation_id="tasks_cancel", tags=TAGS, request=ReasonInput, responses=TaskDetailOutput
+        operation_id="tasks_cancel", tags=TAGS, request=TaskReasonInput, responses=TaskDetailOutput
     )
     def post(self, request: Request, task_id: int) -> Response:
         """Withdraw every open or returned assignment of the task (the issuing office)."""
-        serializer = ReasonInput(data=request.data)
+        serializer = TaskReasonInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.task_cancel(
             task_id=task_id, actor=request.user, reason=serializer.validated_data["reason"]
@@ -283,27 +283,36 @@ class TaskCancelApi(APIView):
 
 
 class AssignmentMineApi(APIView):
-    @extend_schema(operation_id="tasks_mine", tags=TAGS, responses=AssignmentBriefOutput(many=True))
+    @extend_schema(
+        operation_id="tasks_mine", tags=TAGS, responses=TaskAssignmentBriefOutput(many=True)
+    )
     def get(self, request: Request) -> Response:
         """我的任务: the user's assignments and their cells' unaccepted ones."""
         return Response(
-            AssignmentBriefOutput(selectors.assignments_mine(request.user)[:200], many=True).data
+            TaskAssignmentBriefOutput(
+                selectors.assignments_mine(request.user)[:200], many=True
+            ).data
         )
 
 
 class AssignmentDetailApi(APIView):
-    @extend_schema(operation_id="tasks_assignment_detail", tags=TAGS, responses=AssignmentOutput)
+    @extend_schema(
+        operation_id="tasks_assignment_detail", tags=TAGS, responses=TaskAssignmentOutput
+    )
     def get(self, request: Request, assignment_id: int) -> Response:
         """One assignment with its timeline; the addressee masked unless the viewer may see it."""
         assignment = selectors.assignment_get_for_user(
             user=request.user, assignment_id=assignment_id
         )
-        return Response(AssignmentOutput(assignment, context={"user": request.user}).data)
+        return Response(TaskAssignmentOutput(assignment, context={"user": request.user}).data)
 
 
 class AssignmentAcceptApi(APIView):
     @extend_schema(
-        operation_id="tasks_assignment_accept", tags=TAGS, request=None, responses=AssignmentOutput
+        operation_id="tasks_assignment_accept",
+        tags=TAGS,
+        request=None,
+        responses=TaskAssignmentOutput,
     )
     def post(self, request: Request, assignment_id: int) -> Response:
         assignment = services.assignment_accept(assignment_id=assignment_id, actor=request.user)
@@ -313,7 +322,7 @@ class AssignmentAcceptApi(APIView):
 class AssignmentCompleteApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    class Input(serializers.Serializer):
+    class TaskAssignmentCompleteInput(serializers.Serializer):
         note = serializers.CharField(required=False, default="", allow_blank=True)
         answers = serializers.DictField(required=False, default=dict)
         latitude = serializers.DecimalField(
@@ -338,12 +347,15 @@ class AssignmentCompleteApi(APIView):
     @extend_schema(
         operation_id="tasks_assignment_complete",
         tags=TAGS,
-        request={"multipart/form-data": Input, "application/json": Input},
-        responses=AssignmentOutput,
+        request={
+            "multipart/form-data": TaskAssignmentCompleteInput,
+            "application/json": TaskAssignmentCompleteInput,
+        },
+        responses=TaskAssignmentOutput,
     )
     def post(self, request: Request, assignment_id: int) -> Response:
         """Hand in the result with the evidence the task asks for (checked on the server)."""
-        serializer = self.Input(data=request.data)
+        serializer = self.TaskAssignmentCompleteInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         assignment = services.assignment_complete(
@@ -370,12 +382,12 @@ def _reason_api(name: str, service, doc: str):
         @extend_schema(
             operation_id=f"tasks_assignment_{name}",
             tags=TAGS,
-            request=ReasonInput,
-            responses=AssignmentOutput,
+            request=TaskReasonInput,
+            responses=TaskAssignmentOutput,
             description=doc,
         )
         def post(self, request: Request, assignment_id: int) -> Response:
-            serializer = ReasonInput(data=request.data)
+            serializer = TaskReasonInput(data=request.data)
             serializer.is_valid(raise_exception=True)
             assignment = service(
                 assignment_id=assignment_id,
@@ -400,18 +412,18 @@ AssignmentReopenApi = _reason_api(
 
 
 class AssignmentReassignApi(APIView):
-    class Input(serializers.Serializer):
+    class TaskAssignmentReassignInput(serializers.Serializer):
         worker = serializers.IntegerField()
 
     @extend_schema(
         operation_id="tasks_assignment_reassign",
         tags=TAGS,
-        request=Input,
-        responses=AssignmentOutput,
+        request=TaskAssignmentReassignInput,
+        responses=TaskAssignmentOutput,
     )
     def post(self, request: Request, assignment_id: int) -> Response:
         """The issuing office gives a returned assignment to another grid worker."""
-        serializer = self.Input(data=request.data)
+        serializer = self.TaskAssignmentReassignInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         assignment = services.assignment_reassign(
             assignment_id=assignment_id,
@@ -421,7 +433,7 @@ class AssignmentReassignApi(APIView):
         return Response(_assignment_data(assignment, request.user))
 
 
-class CampaignOutput(serializers.Serializer):
+class TaskCampaignOutput(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     description = serializers.CharField()
@@ -430,7 +442,7 @@ class CampaignOutput(serializers.Serializer):
     deadline = serializers.DateTimeField()
 
 
-class ProgressRowOutput(serializers.Serializer):
+class TaskProgressRowOutput(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     total = serializers.IntegerField()
@@ -441,22 +453,24 @@ class ProgressRowOutput(serializers.Serializer):
     percent_done = serializers.IntegerField()
 
 
-class CampaignProgressOutput(CampaignOutput):
-    total = ProgressRowOutput()
-    by_cell = ProgressRowOutput(many=True)
-    by_worker = ProgressRowOutput(many=True)
+class TaskCampaignProgressOutput(TaskCampaignOutput):
+    total = TaskProgressRowOutput()
+    by_cell = TaskProgressRowOutput(many=True)
+    by_worker = TaskProgressRowOutput(many=True)
 
 
 class CampaignListApi(APIView):
-    @extend_schema(operation_id="tasks_campaigns", tags=TAGS, responses=CampaignOutput(many=True))
+    @extend_schema(
+        operation_id="tasks_campaigns", tags=TAGS, responses=TaskCampaignOutput(many=True)
+    )
     def get(self, request: Request) -> Response:
         return Response(
-            CampaignOutput(selectors.campaigns_for_user(request.user)[:200], many=True).data
+            TaskCampaignOutput(selectors.campaigns_for_user(request.user)[:200], many=True).data
         )
 
 
 class CampaignCreateApi(APIView):
-    class Input(serializers.Serializer):
+    class TaskCampaignCreateInput(serializers.Serializer):
         title = serializers.CharField(max_length=120)
         description = serializers.CharField(required=False, default="", allow_blank=True)
         region = serializers.IntegerField()
@@ -465,11 +479,11 @@ class CampaignCreateApi(APIView):
     @extend_schema(
         operation_id="tasks_campaign_create",
         tags=TAGS,
-        request=Input,
-        responses={201: CampaignOutput},
+        request=TaskCampaignCreateInput,
+        responses={201: TaskCampaignOutput},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.Input(data=request.data)
+        serializer = self.TaskCampaignCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         campaign = services.campaign_create(
@@ -479,21 +493,21 @@ class CampaignCreateApi(APIView):
             region_id=data["region"],
             deadline=data["deadline"],
         )
-        return Response(CampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
+        return Response(TaskCampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
 
 
 class CampaignProgressApi(APIView):
     @extend_schema(
-        operation_id="tasks_campaign_progress", tags=TAGS, responses=CampaignProgressOutput
+        operation_id="tasks_campaign_progress", tags=TAGS, responses=TaskCampaignProgressOutput
     )
     def get(self, request: Request, campaign_id: int) -> Response:
         """The progress board: done / overdue / open per cell and per worker."""
         campaign = selectors.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
         progress = selectors.campaign_progress(campaign)
-        data = dict(CampaignOutput(campaign).data)
+        data = dict(TaskCampaignOutput(campaign).data)
         data.update(
-            total=ProgressRowOutput(progress["total"]).data,
-            by_cell=ProgressRowOutput(progress["by_cell"], many=True).data,
-            by_worker=ProgressRowOutput(progress["by_worker"], many=True).data,
+            total=TaskProgressRowOutput(progress["total"]).data,
+            by_cell=TaskProgressRowOutput(progress["by_cell"], many=True).data,
+            by_worker=TaskProgressRowOutput(progress["by_worker"], many=True).data,
         )
         return Response(data)
