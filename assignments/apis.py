@@ -100,6 +100,9 @@ class TaskServiceOutput(serializers.Serializer):
     document_title = serializers.CharField()
     case_number = serializers.CharField()
     authority = serializers.CharField()
+    addressee_person = serializers.IntegerField(source="addressee_person_id", allow_null=True)
+    addressee_home = serializers.IntegerField(source="addressee_home_id", allow_null=True)
+    addressee_building = serializers.IntegerField(source="addressee_building_id", allow_null=True)
 
 
 class TaskEventOutput(serializers.Serializer):
@@ -213,6 +216,15 @@ class TaskIssueApi(APIView):
             max_length=18, required=False, default="", allow_blank=True
         )
         addressee_address = serializers.CharField(max_length=200, required=False, default="")
+        addressee_person = serializers.IntegerField(
+            required=False, allow_null=True, help_text="A registry person (id), in your region."
+        )
+        addressee_home = serializers.IntegerField(
+            required=False, allow_null=True, help_text="A registry home (id), in your region."
+        )
+        addressee_building = serializers.IntegerField(
+            required=False, allow_null=True, help_text="A registry building (id), in your region."
+        )
 
     @extend_schema(
         operation_id="tasks_issue",
@@ -251,6 +263,9 @@ class TaskIssueApi(APIView):
                 addressee_phone=data["addressee_phone"],
                 addressee_id_number=data["addressee_id_number"],
                 addressee_address=data["addressee_address"],
+                addressee_person_id=data.get("addressee_person"),
+                addressee_home_id=data.get("addressee_home"),
+                addressee_building_id=data.get("addressee_building"),
             ),
         )
         return Response(TaskDetailOutput(task).data, status=status.HTTP_201_CREATED)

@@ -185,6 +185,32 @@ class DocumentService(models.Model):
     addressee_phone = EncryptedCharField(_("addressee's phone"), blank=True)
     addressee_id_number = EncryptedCharField(_("addressee's ID number"), blank=True)
     addressee_address = models.CharField(_("address for service"), max_length=200)
+    # The addressee in the grid's basic data (registry), where they are known there: a person,
+    # or only an address (a home, or a building).
+    addressee_person = models.ForeignKey(
+        "registry.Person",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("addressee (registry person)"),
+    )
+    addressee_home = models.ForeignKey(
+        "registry.Home",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("address (registry home)"),
+    )
+    addressee_building = models.ForeignKey(
+        "registry.Building",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("address (registry building)"),
+    )
 
     class Meta:
         verbose_name = _("service of documents")

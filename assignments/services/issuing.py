@@ -27,6 +27,8 @@ from assignments.services._common import S, cell_worker_ids, default_language, e
 from core.exceptions import NotFoundError, PermissionDeniedError, ValidationFailed
 from core.uploads import attachment_clean
 from grids.models import GridCell, Region
+from registry import personal_data
+from registry.models import Building, Home, Person
 
 MAX_ATTACHMENTS = 5
 MAX_TARGETS = 500
@@ -43,6 +45,69 @@ class ServiceInput:
     addressee_phone: str = ""
     addressee_id_number: str = ""
     addressee_address: str = ""
+    # Links into the registry (ids); a person is also found by the ID number when it is there.
+    addressee_person_id: int | None = None
+    addressee_home_id: int | None = None
+    addressee_building_id: int | None = None
+
+
+@dataclass
+class _Links:
+    person: Any = None
+    home: Any = None
+    building: Any = None
+
+    @property
+    def cell_id(self) -> int | None:
+        record = self.person or self.home or self.building
+        return record.cell_id if record is not None else None
+
+
+def _registry_links(issuer: User, service: ServiceInput, errors: dict[str, list[str]]) -> _Links:
+    """The addressee's person / home / building in the registry, inside the issuer's regions
+    (anything else is "not found"); the blanks of the service filled in from them."""
+    links = _Links()
+    lookups = (
+        ("addressee_person", Person, service.addressee_person_id),
+        ("addressee_home", Home, service.addressee_home_id),
+        ("addressee_building", Building, service.addressee_building_id),
+    )
+    for name, model, pk in lookups:
+        if not pk:
+            continue
+        record = model.objects.filter(pk=pk, active=True).first()
+        if record is None or policies.may_issue_into(issuer, record.region_code) is None:
+            errors[name] = [_("Not found in the registry of your region.")]
+            continue
+        setattr(links, name.removeprefix("addressee_"), record)
+    if links.person is None and service.addressee_id_number.strip():
+        key = personal_data.lookup_key(
+            "id", personal_data.normalise_id_number(service.addressee_id_number)
+        )
+        for person in Person.objects.filter(id_key=key, active=True)[:5]:
+            if policies.may_issue_into(issuer, person.region_code) is not None:
+                links.person = person
+                break
+    if links.person is not None:
+        person = links.person
+        service.addressee_name = service.addressee_name.strip() or person.name
+        if (
+            not service.addressee_phone.strip()
+            and len(person.phone) == 11
+            and person.phone.isdigit()
+        ):
+            service.addressee_phone = person.phone
+        service.addressee_id_number = service.addressee_id_number.strip() or person.id_number
+        if links.home is None and person.home_id is not None:
+            links.home = person.home
+    if links.home is not None and links.building is None:
+        links.building = links.home.building
+    if not service.addressee_address.strip():
+        if links.home is not None:
+            service.addressee_address = links.home.address
+        elif links.building is not None:
+            service.addressee_address = links.building.address
+    return links
 
 
 @dataclass
@@ -175,6 +240,13 @@ def task_issue(
     except ValidationFailed as exc:
         errors.update(exc.extra)
         fields = []
+    links = _Links()
+    cell_ids, community_ids, worker_ids = list(cell_ids), list(community_ids), list(worker_ids)
+    if kind is not None and kind.is_service_of_documents:
+        service = service or ServiceInput()
+        links = _registry_links(issuer, service, errors)
+        if not (cell_ids or community_ids or worker_ids) and links.cell_id:
+            cell_ids = [links.cell_id]  # served in the cell the registry places the addressee
     targets = _targets(
         cell_ids=cell_ids, community_ids=community_ids, worker_ids=worker_ids, errors=errors
     )
@@ -245,6 +317,9 @@ def task_issue(
                 addressee_phone=service.addressee_phone.strip(),
                 addressee_id_number=service.addressee_id_number.strip().upper(),
                 addressee_address=service.addressee_address.strip()[:200],
+                addressee_person=links.person,
+                addressee_home=links.home,
+                addressee_building=links.building,
             )
         for cleaned, name in cleaned_files:
             attachment = TaskAttachment(task=task, name=str(name)[:120])

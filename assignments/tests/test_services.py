@@ -307,3 +307,71 @@ def test_the_timeline_is_append_only(world):
         event.save()
     with pytest.raises(RuntimeError):
         event.delete()
+
+
+def _registry_person(world, id_number="350602198001011234"):
+    from registry.models import Building, Home, Person
+
+    cell = world.cell_a2
+    building = Building.objects.create(
+        cell=cell, region_code=cell.community.code, name="金品3栋", address="金品社区3栋"
+    )
+    home = Home.objects.create(
+        cell=cell, region_code=cell.community.code, building=building, number="502"
+    )
+    person = Person(cell=cell, region_code=cell.community.code, name="陈建国", home=home)
+    person.id_number = id_number
+    person.phone = "13711112222"
+    person.save()
+    return person
+
+
+def test_the_addressee_links_to_the_registry_by_id_number_and_is_served_in_their_cell(world):
+    person = _registry_person(world)
+    task = issue(
+        world,
+        issuer=world.court,
+        kind_code="service_of_documents",
+        cells=[],
+        service=services.ServiceInput(
+            document_title="传票", addressee_id_number="350602198001011234"
+        ),
+    )
+    service = task.service
+    assert service.addressee_person == person and service.addressee_home == person.home
+    assert service.addressee_building == person.home.building
+    assert service.addressee_name == "陈建国" and service.addressee_address == "金品社区3栋 502"
+    assert service.addressee_phone == "13711112222"
+    assert task.assignments.get().cell == world.cell_a2
+
+
+def test_registry_links_outside_the_issuers_region_are_not_found(world):
+    person = _registry_person(world)
+    with pytest.raises(ValidationFailed) as refused:
+        issue(
+            world,
+            issuer=world.dispatcher_b,
+            kind_code="service_of_documents",
+            cells=[world.cell_b],
+            service=services.ServiceInput(
+                document_title="传票",
+                addressee_name="x",
+                addressee_address="y",
+                addressee_person_id=person.pk,
+            ),
+        )
+    assert "addressee_person" in refused.value.extra
+    # an ID number from another region links nothing (and reveals nothing)
+    task = issue(
+        world,
+        issuer=world.dispatcher_b,
+        kind_code="service_of_documents",
+        cells=[world.cell_b],
+        service=services.ServiceInput(
+            document_title="传票",
+            addressee_name="某人",
+            addressee_address="东铺头",
+            addressee_id_number="350602198001011234",
+        ),
+    )
+    assert task.service.addressee_person is None

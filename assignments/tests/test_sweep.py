@@ -1,7 +1,7 @@
 """The deadline sweep with time travel: warn, overdue, escalate level by level (like the loop),
 idempotent; the Celery task runs it."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
