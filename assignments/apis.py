@@ -56,6 +56,8 @@ class TaskListOutput(serializers.Serializer):
 
 class TaskAssignmentBriefOutput(serializers.Serializer):
     id = serializers.IntegerField()
+    title = serializers.CharField(source="task.title")
+    kind = serializers.CharField(source="task.kind.code")
     cell = serializers.CharField(source="cell.name", allow_null=True, default=None)
     worker = serializers.CharField(allow_null=True, default=None)
     state = serializers.ChoiceField(choices=AssignmentState.choices)

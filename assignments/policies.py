@@ -3,9 +3,10 @@
 - Issuers: dispatchers, supervisors and admins issue into their own scope region (a street's
   dispatcher to the street's communities and cells); anybody else needs an active IssuerGrant
   (a court liaison, a department) for the region they issue into.
-- The office: the issuer, admins, and dispatchers/supervisors whose scope covers the region the
-  task was issued into (the office's region) see a task and all of its assignments; dispatchers
-  of that region and the issuer manage them (cancel, reassign, send back).
+- The office: the issuer, admins, dispatchers/supervisors whose scope covers the region the
+  task was issued into (the office's region), and the holders of a grant for that region in
+  the same office's name see a task and all of its assignments; dispatchers of that region and
+  the issuer manage them (cancel, reassign, send back).
 - Workers: the named worker, or a worker of the cell while nobody has accepted it.
 - Supervisors and dispatchers of the area an assignment lies in see it (read only).
 - The addressee of a service of documents is shown in full to the issuer, the office's managers
@@ -68,7 +69,11 @@ def is_office(user: User | None, task) -> bool:
     code = task.office_region.code
     if user.role_codes & AREA_ROLES and user_scope(user).covers_code(code):
         return True
-    return any(region.contains_code(code) for region in issuing_regions(user))
+    # An explicit issuer (a court liaison) belongs to its own office only, not to every office
+    # of its region.
+    return user.task_issuer_grants.filter(
+        active=True, region_id=task.office_region_id, office=task.office
+    ).exists()
 
 
 def may_manage(user: User | None, task) -> bool:

@@ -40,8 +40,8 @@ def _office_q(user: User, prefix: str = "") -> Q:
     scope = user_scope(user)
     if user.role_codes & policies.AREA_ROLES and scope.prefix:
         q |= Q(**{f"{prefix}office_region__code__startswith": scope.prefix})
-    for grant in user.task_issuer_grants.filter(active=True).select_related("region"):
-        q |= Q(**{f"{prefix}office_region__code__startswith": grant.region.prefix})
+    for grant in user.task_issuer_grants.filter(active=True):
+        q |= Q(**{f"{prefix}office_region_id": grant.region_id, f"{prefix}office": grant.office})
     return q
 
 
@@ -211,7 +211,7 @@ def campaigns_issuable(user: User) -> QuerySet[Campaign]:
     q = Q()
     for region in regions:
         q |= Q(region__code__startswith=region.prefix)
-    return Campaign.objects.filter(q).order_by("-deadline")
+    return campaigns_for_user(user).filter(q).order_by("-deadline")
 
 
 def issuable_workers(user: User) -> QuerySet[User]:
@@ -229,7 +229,8 @@ def issuable_workers(user: User) -> QuerySet[User]:
 
 
 def campaigns_for_user(user: User) -> QuerySet[Campaign]:
-    """Campaigns in the user's area or issued into a region they issue into."""
+    """Campaigns the user created, those in a dispatcher's or supervisor's area, and those of
+    the office an explicit issuer belongs to."""
     if not user.is_authenticated:
         return Campaign.objects.none()
     qs = Campaign.objects.select_related("region", "created_by")
@@ -239,8 +240,8 @@ def campaigns_for_user(user: User) -> QuerySet[Campaign]:
     scope = user_scope(user)
     if user.role_codes & policies.AREA_ROLES and scope.prefix:
         q |= Q(region__code__startswith=scope.prefix)
-    for region in policies.issuing_regions(user):
-        q |= Q(region__code__startswith=region.prefix)
+    for grant in user.task_issuer_grants.filter(active=True):
+        q |= Q(office=grant.office, region__code__startswith=grant.region.prefix)
     return qs.filter(q).distinct()
 
 

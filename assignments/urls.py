@@ -15,11 +15,15 @@ urlpatterns = [
     path("a/<int:pk>/", views.assignment_detail, name="assignment"),
     path("a/<int:pk>/receipt/", views.receipt, name="receipt"),
     path("a/<int:pk>/evidence/<str:kind>/", views.evidence, name="evidence"),
-    path(
-        "a/<int:pk>/<str:action>/",
-        views.assignment_action,
-        name="assignment_action",
-    ),
+    *[
+        path(
+            f"a/<int:pk>/{action}/",
+            views.assignment_action,
+            {"action": action},
+            name=f"assignment_{action}",
+        )
+        for action in ("accept", "complete", "return", "reassign", "cancel", "reopen")
+    ],
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("campaigns/", views.campaigns, name="campaigns"),
     path("campaigns/new/", views.campaign_new, name="campaign_new"),

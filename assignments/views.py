@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -220,7 +221,23 @@ def _assignment_context(request: HttpRequest, assignment, forms: dict | None = N
         forms.setdefault(
             "reassign", ReassignForm(workers=selectors.issuable_workers(assignment.task.issuer))
         )
+    labels = {
+        A.RETURN: _("Return the task"),
+        A.CANCEL: _("Withdraw"),
+        A.REOPEN: _("Send back for rework"),
+    }
+    reason_forms = [
+        {
+            "name": str(action),
+            "form": forms[str(action)],
+            "url": reverse(f"assignments:assignment_{action}", args=[assignment.pk]),
+            "label": labels[action],
+        }
+        for action in (A.RETURN, A.CANCEL, A.REOPEN)
+        if str(action) in forms
+    ]
     return {
+        "reason_forms": reason_forms,
         "assignment": assignment,
         "task": assignment.task,
         "service": getattr(assignment.task, "service", None),

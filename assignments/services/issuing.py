@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import RoleCode, User
-from assignments import policies
+from assignments import policies, selectors
 from assignments.evidence import form_fields_clean
 from assignments.models import (
     Assignment,
@@ -223,8 +223,13 @@ def task_issue(
         errors["instructions"] = [_("This field is required.")]
     campaign = None
     if campaign_id:
-        campaign = Campaign.objects.select_related("region").filter(pk=campaign_id).first()
-        if campaign is None or policies.may_issue_into(issuer, campaign.region.code) is None:
+        campaign = (
+            selectors.campaigns_issuable(issuer)
+            .select_related("region")
+            .filter(pk=campaign_id)
+            .first()
+        )
+        if campaign is None:
             errors["campaign"] = [_("Campaign not found.")]
             campaign = None
         elif deadline is None:

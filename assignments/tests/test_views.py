@@ -82,16 +82,16 @@ def test_service_delivered_with_signature_then_the_receipt(client, world):
     url = reverse("assignments:assignment", args=[assignment.pk])
     page = client.get(url).content.decode()
     assert SERVICE.addressee_name in page and "accept-button" in page
-    client.post(reverse("assignments:assignment_action", args=[assignment.pk, "accept"]))
+    client.post(reverse("assignments:assignment_accept", args=[assignment.pk]))
     page = client.get(url).content.decode()
     assert "signature-canvas" in page and "complete-form" in page
     refused = client.post(
-        reverse("assignments:assignment_action", args=[assignment.pk, "complete"]),
+        reverse("assignments:assignment_complete", args=[assignment.pk]),
         {"outcome": "delivered", "served_place": "3栋201", "photo": photo()},
     )
     assert refused.status_code == 400 and 'data-field="signature"' in refused.content.decode()
     done = client.post(
-        reverse("assignments:assignment_action", args=[assignment.pk, "complete"]),
+        reverse("assignments:assignment_complete", args=[assignment.pk]),
         {
             "outcome": "delivered",
             "served_place": "3栋201",
@@ -135,36 +135,31 @@ def test_return_and_reassign_through_the_pages(client, world):
     assignment = issue(world).assignments.get()
     login(client, world.worker_a1)
     bad = client.post(
-        reverse("assignments:assignment_action", args=[assignment.pk, "return"]),
+        reverse("assignments:assignment_return", args=[assignment.pk]),
         {"return-reason": ""},
     )
     assert bad.status_code == 400
     client.post(
-        reverse("assignments:assignment_action", args=[assignment.pk, "return"]),
+        reverse("assignments:assignment_return", args=[assignment.pk]),
         {"return-reason": "不在本网格"},
     )
     login(client, world.dispatcher_a)
     page = client.get(reverse("assignments:assignment", args=[assignment.pk])).content.decode()
     assert "reassign-button" in page
     client.post(
-        reverse("assignments:assignment_action", args=[assignment.pk, "reassign"]),
+        reverse("assignments:assignment_reassign", args=[assignment.pk]),
         {"worker": world.worker_a2.pk},
     )
     assignment.refresh_from_db()
     assert assignment.worker == world.worker_a2 and assignment.state == AssignmentState.ISSUED
-    assert (
-        client.post(
-            reverse("assignments:assignment_action", args=[assignment.pk, "nonsense"])
-        ).status_code
-        == 404
-    )
+    assert client.post(f"/tasks/a/{assignment.pk}/nonsense/").status_code == 404
 
 
 def test_a_worker_may_not_move_it_for_the_office(client, world):
     assignment = issue(world).assignments.get()
     login(client, world.worker_a1)
     response = client.post(
-        reverse("assignments:assignment_action", args=[assignment.pk, "cancel"]),
+        reverse("assignments:assignment_cancel", args=[assignment.pk]),
         {"cancel-reason": "x"},
     )
     assert response.status_code == 403
