@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.crypto import EncryptedCharField
 from core.models import TimelineEvent, TimeStampedModel
@@ -28,7 +29,7 @@ class TaskKind(models.Model):
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=64)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(pgettext_lazy("task", "description"), blank=True)
     is_service_of_documents = models.BooleanField(
         _("service of documents"),
         default=False,
@@ -69,7 +70,7 @@ class IssuerGrant(models.Model):
         Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
     )
     office = models.CharField(
-        _("office"), max_length=64, help_text=_("e.g. 芗城区人民法院, 西桥街道综治中心")
+        pgettext_lazy("task", "office"), max_length=64, help_text=_("e.g. 芗城区人民法院, 西桥街道综治中心")
     )
     active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -90,13 +91,13 @@ class IssuerGrant(models.Model):
 class Campaign(TimeStampedModel):
     """A special campaign (专项行动): tasks over many cells with one deadline."""
 
-    title = models.CharField(_("title"), max_length=120)
-    description = models.TextField(_("description"), blank=True)
-    office = models.CharField(_("office"), max_length=64)
+    title = models.CharField(pgettext_lazy("task", "title"), max_length=120)
+    description = models.TextField(pgettext_lazy("task", "description"), blank=True)
+    office = models.CharField(pgettext_lazy("task", "office"), max_length=64)
     region = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
     )
-    deadline = models.DateTimeField(_("deadline"))
+    deadline = models.DateTimeField(pgettext_lazy("task", "deadline"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -127,8 +128,8 @@ class Task(TimeStampedModel):
     kind = models.ForeignKey(
         TaskKind, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("kind")
     )
-    title = models.CharField(_("title"), max_length=120)
-    instructions = models.TextField(_("instructions"))
+    title = models.CharField(pgettext_lazy("task", "title"), max_length=120)
+    instructions = models.TextField(pgettext_lazy("task", "instructions"))
     office = models.CharField(_("issuing office"), max_length=64)
     office_region = models.ForeignKey(
         Region,
@@ -143,7 +144,7 @@ class Task(TimeStampedModel):
         related_name="tasks_issued",
         verbose_name=_("issued by"),
     )
-    deadline = models.DateTimeField(_("deadline"), db_index=True)
+    deadline = models.DateTimeField(pgettext_lazy("task", "deadline"), db_index=True)
     requires_photo = models.BooleanField(_("photo required"), default=False)
     requires_signature = models.BooleanField(_("signature required"), default=False)
     requires_gps = models.BooleanField(_("location required"), default=False)
@@ -165,8 +166,8 @@ class Task(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = _("task")
-        verbose_name_plural = _("tasks")
+        verbose_name = pgettext_lazy("task", "task")
+        verbose_name_plural = pgettext_lazy("task", "tasks")
 
     def __str__(self) -> str:
         return self.title
@@ -176,12 +177,12 @@ class DocumentService(models.Model):
     """The document and the addressee of a service of court documents (司法送达)."""
 
     task = models.OneToOneField(
-        Task, on_delete=models.CASCADE, related_name="service", verbose_name=_("task")
+        Task, on_delete=models.CASCADE, related_name="service", verbose_name=pgettext_lazy("task", "task")
     )
-    document_title = models.CharField(_("document"), max_length=120)
+    document_title = models.CharField(pgettext_lazy("task", "document"), max_length=120)
     case_number = models.CharField(_("case number"), max_length=64, blank=True)
     authority = models.CharField(_("issuing authority"), max_length=64)
-    addressee_name = models.CharField(_("addressee"), max_length=64)
+    addressee_name = models.CharField(pgettext_lazy("task", "addressee"), max_length=64)
     addressee_phone = EncryptedCharField(_("addressee's phone"), blank=True)
     addressee_id_number = EncryptedCharField(_("addressee's ID number"), blank=True)
     addressee_address = models.CharField(_("address for service"), max_length=200)
@@ -226,7 +227,7 @@ def attachment_path(instance: TaskAttachment, filename: str) -> str:
 
 class TaskAttachment(models.Model):
     task = models.ForeignKey(
-        Task, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("task")
+        Task, on_delete=models.CASCADE, related_name="attachments", verbose_name=pgettext_lazy("task", "task")
     )
     file = models.FileField(_("file"), upload_to=attachment_path)
     name = models.CharField(_("name"), max_length=120)
@@ -242,31 +243,31 @@ class TaskAttachment(models.Model):
 
 
 class AssignmentState(models.TextChoices):
-    ISSUED = "issued", _("issued")
-    ACCEPTED = "accepted", _("accepted")
-    DONE = "done", _("done")
-    RETURNED = "returned", _("returned")
-    OVERDUE = "overdue", _("overdue")
-    CANCELLED = "cancelled", _("cancelled")
+    ISSUED = "issued", pgettext_lazy("task", "issued")
+    ACCEPTED = "accepted", pgettext_lazy("task", "accepted")
+    DONE = "done", pgettext_lazy("task", "done")
+    RETURNED = "returned", pgettext_lazy("task", "returned")
+    OVERDUE = "overdue", pgettext_lazy("task", "overdue")
+    CANCELLED = "cancelled", pgettext_lazy("task", "cancelled")
 
 
 class AssignmentAction(models.TextChoices):
-    ISSUE = "issue", _("issue")
-    ACCEPT = "accept", _("accept")
-    COMPLETE = "complete", _("complete")
-    RETURN = "return", _("return")
-    REASSIGN = "reassign", _("reassign")
-    CANCEL = "cancel", _("cancel")
-    REOPEN = "reopen", _("send back for rework")
-    OVERDUE = "overdue", _("overdue")
-    WARN = "warn", _("deadline warning")
-    ESCALATE = "escalate", _("escalate")
+    ISSUE = "issue", pgettext_lazy("task", "issue")
+    ACCEPT = "accept", pgettext_lazy("task", "accept")
+    COMPLETE = "complete", pgettext_lazy("task", "complete")
+    RETURN = "return", pgettext_lazy("task", "return")
+    REASSIGN = "reassign", pgettext_lazy("task", "reassign")
+    CANCEL = "cancel", pgettext_lazy("task", "cancel")
+    REOPEN = "reopen", pgettext_lazy("task", "send back for rework")
+    OVERDUE = "overdue", pgettext_lazy("task", "overdue")
+    WARN = "warn", pgettext_lazy("task", "deadline warning")
+    ESCALATE = "escalate", pgettext_lazy("task", "escalate")
 
 
 class DeliveryOutcome(models.TextChoices):
-    DELIVERED = "delivered", _("delivered")
-    REFUSED = "refused", _("refused")
-    NOT_FOUND = "not_found", _("addressee not found")
+    DELIVERED = "delivered", pgettext_lazy("task", "delivered")
+    REFUSED = "refused", pgettext_lazy("task", "refused")
+    NOT_FOUND = "not_found", pgettext_lazy("task", "addressee not found")
 
 
 S = AssignmentState
@@ -298,7 +299,7 @@ class Assignment(TimeStampedModel):
     of the cell's workers accepts it; a named worker's has no cell."""
 
     task = models.ForeignKey(
-        Task, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("task")
+        Task, on_delete=models.PROTECT, related_name="assignments", verbose_name=pgettext_lazy("task", "task")
     )
     cell = models.ForeignKey(
         GridCell,
@@ -320,7 +321,7 @@ class Assignment(TimeStampedModel):
     state = models.CharField(
         _("state"), max_length=16, choices=AssignmentState.choices, default=S.ISSUED
     )
-    due_at = models.DateTimeField(_("deadline"), db_index=True)
+    due_at = models.DateTimeField(pgettext_lazy("task", "deadline"), db_index=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     overdue_since = models.DateTimeField(_("overdue since"), null=True, blank=True)
@@ -349,8 +350,8 @@ class Assignment(TimeStampedModel):
 
     class Meta:
         ordering = ["due_at", "id"]
-        verbose_name = _("assignment")
-        verbose_name_plural = _("assignments")
+        verbose_name = pgettext_lazy("task", "assignment")
+        verbose_name_plural = pgettext_lazy("task", "assignments")
         constraints = [
             models.CheckConstraint(
                 condition=Q(cell__isnull=False) | Q(worker__isnull=False),
@@ -393,7 +394,7 @@ class AssignmentEvent(TimelineEvent):
     """The append-only timeline of an assignment: one row per move, never changed."""
 
     assignment = models.ForeignKey(
-        Assignment, on_delete=models.PROTECT, related_name="events", verbose_name=_("assignment")
+        Assignment, on_delete=models.PROTECT, related_name="events", verbose_name=pgettext_lazy("task", "assignment")
     )
     from_state = models.CharField(_("from"), max_length=16, blank=True)
     to_state = models.CharField(_("to"), max_length=16, blank=True)
