@@ -70,7 +70,9 @@ class IssuerGrant(models.Model):
         Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
     )
     office = models.CharField(
-        pgettext_lazy("task", "office"), max_length=64, help_text=_("e.g. 芗城区人民法院, 西桥街道综治中心")
+        pgettext_lazy("task", "office"),
+        max_length=64,
+        help_text=_("e.g. 芗城区人民法院, 西桥街道综治中心"),
     )
     active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -177,7 +179,10 @@ class DocumentService(models.Model):
     """The document and the addressee of a service of court documents (司法送达)."""
 
     task = models.OneToOneField(
-        Task, on_delete=models.CASCADE, related_name="service", verbose_name=pgettext_lazy("task", "task")
+        Task,
+        on_delete=models.CASCADE,
+        related_name="service",
+        verbose_name=pgettext_lazy("task", "task"),
     )
     document_title = models.CharField(pgettext_lazy("task", "document"), max_length=120)
     case_number = models.CharField(_("case number"), max_length=64, blank=True)
@@ -227,7 +232,10 @@ def attachment_path(instance: TaskAttachment, filename: str) -> str:
 
 class TaskAttachment(models.Model):
     task = models.ForeignKey(
-        Task, on_delete=models.CASCADE, related_name="attachments", verbose_name=pgettext_lazy("task", "task")
+        Task,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=pgettext_lazy("task", "task"),
     )
     file = models.FileField(_("file"), upload_to=attachment_path)
     name = models.CharField(_("name"), max_length=120)
@@ -299,7 +307,10 @@ class Assignment(TimeStampedModel):
     of the cell's workers accepts it; a named worker's has no cell."""
 
     task = models.ForeignKey(
-        Task, on_delete=models.PROTECT, related_name="assignments", verbose_name=pgettext_lazy("task", "task")
+        Task,
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        verbose_name=pgettext_lazy("task", "task"),
     )
     cell = models.ForeignKey(
         GridCell,
@@ -394,7 +405,10 @@ class AssignmentEvent(TimelineEvent):
     """The append-only timeline of an assignment: one row per move, never changed."""
 
     assignment = models.ForeignKey(
-        Assignment, on_delete=models.PROTECT, related_name="events", verbose_name=pgettext_lazy("task", "assignment")
+        Assignment,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=pgettext_lazy("task", "assignment"),
     )
     from_state = models.CharField(_("from"), max_length=16, blank=True)
     to_state = models.CharField(_("to"), max_length=16, blank=True)

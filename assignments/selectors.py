@@ -95,6 +95,19 @@ def my_open_count(user: User) -> int:
     return assignments_mine(user, open_only=True).count()
 
 
+def my_work(user: User) -> dict[str, Any]:
+    """What the grid worker's home and the incidents' "my work" list show of tasks from above:
+    how many wait, how many of them are overdue, and where 我的任务 is."""
+    from django.urls import reverse
+
+    mine = assignments_mine(user, open_only=True)
+    return {
+        "open": mine.count(),
+        "overdue": mine.filter(state=S.OVERDUE).count(),
+        "url": reverse("assignments:home"),
+    }
+
+
 def task_get_for_user(*, user: User, task_id: int) -> Task:
     task = tasks_for_office(user).filter(pk=task_id).first()
     if task is None:

@@ -334,6 +334,7 @@ CELERY_BEAT_SCHEDULE = {
     "incident-deadline-sweep": {"task": "incidents.tasks.sweep_deadlines", "schedule": 60.0},
     "mediation-deadline-sweep": {"task": "mediation.tasks.sweep_deadlines", "schedule": 300.0},
     "petition-deadline-sweep": {"task": "petitions.tasks.sweep_deadlines", "schedule": 300.0},
+    "assignment-deadline-sweep": {"task": "assignments.tasks.sweep_deadlines", "schedule": 300.0},
     "registry-visit-sweep": {"task": "registry.tasks.sweep_visits", "schedule": 600.0},
     "kpi-facts-refresh": {"task": "governance.tasks.refresh_facts", "schedule": 60.0},
     "exports-purge": {"task": "governance.tasks.purge_exports", "schedule": 3600.0},
