@@ -129,7 +129,7 @@ def _worker_region_code(worker: User) -> str:
         cell = grid_worker.cells.select_related("community").first()
         if cell is not None:
             return cell.community.code
-    return worker.scope_region.code if worker.scope_region_id else ""
+    return worker.scope_region.code if worker.scope_region is not None else ""
 
 
 def _targets(
