@@ -203,6 +203,9 @@ class TaskIssueApi(APIView):
         requires_signature = serializers.BooleanField(required=False, default=False)
         requires_gps = serializers.BooleanField(required=False, default=False)
         form_fields = TaskFormFieldSerializer(many=True, required=False, default=list)
+        attachments = serializers.ListField(
+            child=serializers.FileField(), required=False, default=list, max_length=5
+        )
         document_title = serializers.CharField(max_length=120, required=False, default="")
         case_number = serializers.CharField(
             max_length=64, required=False, default="", allow_blank=True
@@ -257,6 +260,7 @@ class TaskIssueApi(APIView):
             requires_gps=data["requires_gps"],
             form_fields=data["form_fields"],
             campaign_id=data.get("campaign"),
+            attachments=data["attachments"],
             service=services.ServiceInput(
                 document_title=data["document_title"],
                 case_number=data["case_number"],

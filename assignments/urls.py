@@ -28,4 +28,5 @@ urlpatterns = [
     path("campaigns/", views.campaigns, name="campaigns"),
     path("campaigns/new/", views.campaign_new, name="campaign_new"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/export.xlsx", views.campaign_export, name="campaign_export"),
 ]

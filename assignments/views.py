@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from assignments import policies, selectors, services
+from assignments import exports, policies, selectors, services
 from assignments.evidence import form_answers_labelled
 from assignments.forms import (
     CampaignForm,
@@ -446,3 +446,19 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_issue": policies.may_issue_into(request.user, campaign.region.code) is not None,
         },
     )
+
+
+@login_required
+@require_GET
+def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress board as xlsx (those who see the campaign)."""
+    try:
+        campaign = selectors.campaign_get_for_user(user=request.user, campaign_id=pk)
+    except ApplicationError as exc:
+        raise Http404 from exc
+    response = HttpResponse(
+        exports.campaign_xlsx(user=request.user, campaign=campaign),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}.xlsx"'
+    return response

@@ -168,3 +168,24 @@ def test_every_operation_is_in_the_openapi_schema():
         "tasks_campaign_create",
         "tasks_campaign_progress",
     } <= operations
+
+
+def test_issue_with_attachments_over_multipart(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = api(world.dispatcher_a).post(
+        "/api/v1/tasks/issue/",
+        {
+            "kind": kind().pk,
+            "title": "宣传",
+            "instructions": "发放",
+            "deadline": (timezone.now() + timedelta(days=1)).isoformat(),
+            "cells": [world.cell_a1.pk],
+            "attachments": [
+                SimpleUploadedFile("a.pdf", b"%PDF-1.4\n", content_type="application/pdf")
+            ],
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    assert Task.objects.get().attachments.count() == 1

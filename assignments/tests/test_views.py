@@ -178,3 +178,70 @@ def test_campaign_pages(client, world):
     assert client.get(reverse("assignments:campaigns")).status_code == 200
     login(client, world.dispatcher_b)
     assert client.get(response.url).status_code == 404
+
+
+def test_attachments_go_up_with_the_task_and_down_to_those_who_see_it(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    login(client, world.dispatcher_a)
+    deadline = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    pdf = SimpleUploadedFile("通知.pdf", b"%PDF-1.4\n% x\n", content_type="application/pdf")
+    response = client.post(
+        reverse("assignments:task_new"),
+        {
+            "kind": kind().pk,
+            "title": "宣传",
+            "instructions": "发放",
+            "deadline": deadline,
+            "cells": [world.cell_a1.pk],
+            "attachments": [pdf],
+        },
+    )
+    assert response.status_code == 302
+    attachment = Task.objects.get().attachments.get()
+    url = reverse("assignments:attachment", args=[attachment.pk])
+    assert login(client, world.worker_a1).get(url).status_code == 200
+    assert login(client, world.worker_b).get(url).status_code == 404
+    fake = SimpleUploadedFile("x.pdf", b"MZ not a pdf", content_type="application/pdf")
+    refused = login(client, world.dispatcher_a).post(
+        reverse("assignments:task_new"),
+        {
+            "kind": kind().pk,
+            "title": "宣传2",
+            "instructions": "发放",
+            "deadline": deadline,
+            "cells": [world.cell_a1.pk],
+            "attachments": [fake],
+        },
+    )
+    assert refused.status_code == 200 and Task.objects.count() == 1
+
+
+def test_campaign_export_is_an_xlsx_of_the_board(client, world):
+    import io
+
+    from openpyxl import load_workbook
+
+    from assignments import services
+
+    campaign = services.campaign_create(
+        actor=world.dispatcher_a,
+        title="=专项",
+        region_id=world.tree["street_a"].pk,
+        deadline=timezone.now() + timedelta(days=3),
+    )
+    issue(world, campaign_id=campaign.pk, deadline=None, cells=[world.cell_a1, world.cell_a2])
+    response = login(client, world.supervisor_a).get(
+        reverse("assignments:campaign_export", args=[campaign.pk])
+    )
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames[:2] == ["按网格", "按网格员"]
+    assert book.worksheets[0]["A1"].value == "'=专项"  # stays text
+    assert book.worksheets[2].max_row == 3
+    assert (
+        login(client, world.dispatcher_b)
+        .get(reverse("assignments:campaign_export", args=[campaign.pk]))
+        .status_code
+        == 404
+    )

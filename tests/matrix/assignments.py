@@ -310,6 +310,12 @@ def routes(m) -> dict:
             kwargs=lambda w, t: {"pk": w.obj[t].pk},
             shows={("supervisor", "campaign_a"): ("campaign_a",)},
         ),
+        "assignments:campaign_export": m.Route(
+            get=m.object_page(),
+            targets=("campaign_a",),
+            kwargs=lambda w, t: {"pk": w.obj[t].pk},
+            shows={("dispatcher_a", "campaign_a"): ("asg_a",)},
+        ),
         # --- APIs ----------------------------------------------------------------------------
         "api-tasks": m.Route(get=m.api(m.SIGNED), shows={("dispatcher_a", None): ("asg_a",)}),
         "api-tasks-issue": m.Route(
