@@ -7,7 +7,8 @@
   task was issued into (the office's region), and the holders of a grant for that region in
   the same office's name see a task and all of its assignments; dispatchers of that region and
   the issuer manage them (cancel, reassign, send back).
-- Workers: the named worker, or a worker of the cell while nobody has accepted it.
+- Workers: the named worker, or a worker of the cell while nobody has accepted it; every worker
+  of the cell sees the cell's assignments.
 - Supervisors and dispatchers of the area an assignment lies in see it (read only).
 - The addressee of a service of documents is shown in full to the issuer, the office's managers
   and the worker; everybody else sees it masked.
@@ -106,9 +107,17 @@ def sees_area(user: User | None, assignment) -> bool:
     )
 
 
+def is_cell_worker(user: User | None, assignment) -> bool:
+    """A worker of the assignment's cell (sees it, even once a colleague accepted it)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(assignment.cell_id and assignment.cell_id in user_scope(user).cell_ids)
+
+
 def may_see_assignment(user: User | None, assignment) -> bool:
     return (
         is_assignee(user, assignment)
+        or is_cell_worker(user, assignment)
         or is_office(user, assignment.task)
         or sees_area(user, assignment)
     )

@@ -69,7 +69,7 @@ def assignments_visible(user: User) -> QuerySet[Assignment]:
     scope = user_scope(user)
     q = _office_q(user, "task__") | Q(worker=user)
     if scope.cell_ids:
-        q |= Q(worker__isnull=True, cell_id__in=scope.cell_ids)
+        q |= Q(cell_id__in=scope.cell_ids)
     if user.role_codes & policies.AREA_ROLES and scope.prefix:
         q |= Q(region_code__startswith=scope.prefix)
     return qs.filter(q).distinct()
