@@ -395,6 +395,7 @@ CELERY_BEAT_SCHEDULE = {
     "deliberation-sweep": {"task": "deliberation.tasks.sweep", "schedule": 300.0},
     "screening-deadline-sweep": {"task": "screening.tasks.sweep_deadlines", "schedule": 300.0},
     "screening-report-sweep": {"task": "screening.tasks.sweep_reports", "schedule": 3600.0},
+    "assignment-deadline-sweep": {"task": "assignments.tasks.sweep_deadlines", "schedule": 300.0},
     "registry-visit-sweep": {"task": "registry.tasks.sweep_visits", "schedule": 600.0},
     "kpi-facts-refresh": {"task": "governance.tasks.refresh_facts", "schedule": 60.0},
     "exports-purge": {"task": "governance.tasks.purge_exports", "schedule": 3600.0},
