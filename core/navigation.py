@@ -15,6 +15,28 @@ MENU = [
     (_("Overdue board"), "incidents:overdue", {"dispatcher", "supervisor", "admin"}),
     (_("Mediation"), "mediation:home", None),
     (_("Petitions"), "petitions:home", None),
+    (
+        _("Grid basic data"),
+        "registry:home",
+        {"grid_worker", "dispatcher", "supervisor", "police_officer", "admin"},
+    ),
+    (
+        _("Dispute screening"),
+        "screening:list",
+        {"grid_worker", "mediator", "dispatcher", "supervisor", "police_officer", "admin"},
+    ),
+    (
+        _("Tasks from above"),
+        "assignments:home",
+        {"grid_worker", "dispatcher", "supervisor", "admin", "department_handler"},
+    ),
+    (
+        _("Volunteers"),
+        "volunteers:home",
+        {"resident", "volunteer", "grid_worker", "dispatcher", "supervisor", "police_officer"},
+    ),
+    (_("Resident services"), "resident_services:home", None),
+    (_("Community deliberation"), "deliberation:home", None),
     (_("Dashboard"), "governance:dashboard", {"supervisor", "dispatcher", "admin"}),
     (_("Audit log"), "audit:events", {"audit_admin"}),
     (_("Accounts and roles"), "accounts:security_users", {"security_admin"}),
