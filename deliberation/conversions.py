@@ -1,12 +1,12 @@
 """What a proposal can be converted into (an incident, a service request, a library project),
 as a registry of converters filled at `ready()` time.
 
-deliberation sits above incidents but beside resident_services (siblings never import each
-other): the converter for a service request is registered from a layer above both (the lead's
-wiring, e.g. in residents or governance `ready()`), with `register(Converter(kind=
-"service_request", ...))`. deliberation registers its own two at `ready()`: `incident`
-(incidents.services.incident_report, the proposer as the reporter) and `project` (a project of
-the library).
+deliberation sits above incidents and resident_services (pyproject's layers), so it registers
+all three at `ready()`: `incident` (incidents.services.incident_report, the proposer as the
+reporter), `service_request` (resident_services.services.request_submit, the proposer as the
+resident, in the proposal's community; only services that need no materials, which the
+resident could not have attached) and `project` (a project of the library). A higher app may
+add or replace one with `register(...)`.
 
 A converter is called inside the proposal's transaction, under its lock: `convert(proposal,
 actor, option)` creates the new matter and returns its reference (and a staff URL), or raises an
@@ -126,6 +126,37 @@ def _to_project(proposal: Proposal, actor: User, option: str) -> ConversionResul
     )
 
 
+def _service_options() -> list[tuple[str, str]]:
+    from resident_services.models import ServiceItem
+
+    return [
+        (str(item.pk), f"{item.group.name} / {item.name}")
+        for item in ServiceItem.objects.filter(active=True).select_related("group")
+        if not item.material_list
+    ]
+
+
+def _to_service_request(proposal: Proposal, actor: User, option: str) -> ConversionResult:
+    from django.urls import reverse
+
+    from core.exceptions import ValidationFailed
+    from resident_services.services import request_submit
+
+    if option not in {pk for pk, _label in _service_options()}:
+        message = _("Choose a service that needs no materials.")
+        raise ValidationFailed(message, extra={"option": [message]})
+    request = request_submit(
+        actor=proposal.author,
+        item_id=int(option),
+        community_id=proposal.community_id,
+        details=f"{proposal.title}\n{proposal.description}"[:2000],
+    )
+    return ConversionResult(
+        reference=request.number,
+        url=reverse("resident_services:request_detail", args=[request.pk]),
+    )
+
+
 def register_own() -> None:
     register(
         Converter(
@@ -134,6 +165,15 @@ def register_own() -> None:
             convert=_to_incident,
             options=_incident_options,
             order=10,
+        )
+    )
+    register(
+        Converter(
+            kind="service_request",
+            label=gettext_lazy("a service request (服务)"),
+            convert=_to_service_request,
+            options=_service_options,
+            order=20,
         )
     )
     register(

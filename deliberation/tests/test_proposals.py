@@ -176,6 +176,44 @@ def test_convert_into_an_incident(world):
     assert incident.reporter == world["alice"]
 
 
+def test_convert_into_a_service_request(world):
+    from resident_services.models import ServiceGroup, ServiceItem, ServiceRequest
+
+    group = ServiceGroup.objects.create(code="mx-life", name="生活服务")
+    free = ServiceItem.objects.create(
+        code="mx-free",
+        group=group,
+        name="MXFREE 开具证明",
+        time_limit_days=3,
+        handler_kind="community_staff",
+    )
+    needs = ServiceItem.objects.create(
+        code="mx-needs",
+        group=group,
+        name="MXNEEDS 补办",
+        time_limit_days=3,
+        handler_kind="community_staff",
+        materials="身份证复印件",
+    )
+    offered = {pk for pk, _label in conversions.get("service_request").options()}
+    assert str(free.pk) in offered and str(needs.pk) not in offered
+    proposal = f.proposal(world["alice"])
+    with pytest.raises(ValidationFailed):
+        services.proposal_convert(
+            proposal_id=proposal.pk,
+            actor=world["staff"],
+            kind="service_request",
+            option=str(needs.pk),
+        )
+    assert not ServiceRequest.objects.exists()
+    services.proposal_convert(
+        proposal_id=proposal.pk, actor=world["staff"], kind="service_request", option=str(free.pk)
+    )
+    proposal.refresh_from_db()
+    request = ServiceRequest.objects.get(number=proposal.converted_reference)
+    assert request.resident == world["alice"] and request.community_id == proposal.community_id
+
+
 def test_a_failing_converter_writes_nothing(world):
     def broken(proposal, actor, option):
         Project.objects.create(
@@ -183,6 +221,7 @@ def test_a_failing_converter_writes_nothing(world):
         )
         raise ValidationFailed("no", extra={"option": ["no"]})
 
+    previous = conversions.get("service_request")
     conversions.register(conversions.Converter(kind="service_request", label="x", convert=broken))
     try:
         proposal = f.proposal(world["alice"])
@@ -195,6 +234,8 @@ def test_a_failing_converter_writes_nothing(world):
         assert not Project.objects.filter(title="half").exists()
     finally:
         conversions.unregister("service_request")
+        if previous is not None:
+            conversions.register(previous)
 
 
 def test_sweep_warns_then_escalates_with_time_travel(world):
