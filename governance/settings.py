@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "integrations",
     "governance",
     "audit",
+    "captcha",
 ]
 # Benchmarks only (bench/run.sh sets it): the minimal endpoint of bench/benchapp.
 BENCH_ENDPOINTS = env_bool("GRIDGOV_BENCH_ENDPOINTS", False)
@@ -325,6 +326,7 @@ CELERY_TASK_QUEUES = {"celery": {}, "outbound": {}}
 CELERY_TASK_ROUTES = {
     "core.tasks.sms_send": {"queue": "outbound"},
     "integrations.tasks.webhook_deliver": {"queue": "outbound"},
+    "residents.tasks.phone_code_send": {"queue": "outbound"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -335,6 +337,10 @@ CELERY_BEAT_SCHEDULE = {
     "mediation-deadline-sweep": {"task": "mediation.tasks.sweep_deadlines", "schedule": 300.0},
     "petition-deadline-sweep": {"task": "petitions.tasks.sweep_deadlines", "schedule": 300.0},
     "kpi-facts-refresh": {"task": "governance.tasks.refresh_facts", "schedule": 60.0},
+    "resident-phone-codes-purge": {
+        "task": "residents.tasks.phone_codes_purge",
+        "schedule": 3600.0,
+    },
     "exports-purge": {"task": "governance.tasks.purge_exports", "schedule": 3600.0},
     "integrations-sweep": {"task": "integrations.tasks.sweep", "schedule": 60.0},
     # Re-send tasks the broker lost or never got (docs/reliability.md, "Faults").
