@@ -218,9 +218,8 @@ def claim(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def my_data(request: HttpRequest) -> HttpResponse:
-    """Download my data (JSON or xlsx: ?format=json|xlsx), or the page offering both."""
-    kind = request.GET.get("format", "")
+def my_data(request: HttpRequest, kind: str = "") -> HttpResponse:
+    """Download my data (mine/data.json, mine/data.xlsx), or the page offering both."""
     if kind not in ("json", "xlsx"):
         return render(request, "residents/my_data.html")
     data = rights.resident_data_export(user=request.user)

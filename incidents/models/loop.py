@@ -56,8 +56,7 @@ class Action(models.TextChoices):
     # gets (not a move).
     MERGE = "merge", _("merge into another report")
     MERGED_IN = "merged_in", _("duplicate merged in")
-    # Not moves (internal rows): a resident follows (附议); the reporter claimed the report.
-    FOLLOW = "follow", _("followed by a resident")
+    # Not a move (an internal row): the reporter claimed the report for their account.
     CLAIMED_BY_REPORTER = "claimed_by_reporter", _("claimed by the reporter")
     # Not a move: the deadline sweep's warning (an internal timeline row).
     DEADLINE_WARNING = "deadline_warning", _("deadline warning")

@@ -74,18 +74,11 @@ def incident_follow(*, actor: User, public_id: str) -> IncidentFollower:
             raise ConflictError(_("This report is already closed: report the problem anew."))
         if incident.reporter_id == actor.pk:
             raise ConflictError(_("You reported this problem yourself."))
-        follower, created = IncidentFollower.objects.get_or_create(
+        # No timeline row: following changes nothing of the case (the follower rows are
+        # the record, with their time); the count shows on the detail and the queue.
+        follower, _created = IncidentFollower.objects.get_or_create(
             incident=incident, user=actor, defaults={"source": IncidentFollower.Source.FOLLOW}
         )
-        if created:
-            _event(
-                incident,
-                actor=None,
-                action=Action.FOLLOW,
-                from_state=incident.state,
-                note=_say(gettext_lazy("A resident follows this report (附议).")),
-                public=False,
-            )
         return follower
 
 

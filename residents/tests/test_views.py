@@ -176,10 +176,10 @@ def test_claim_needs_a_verified_phone(client, city):
 def test_download_my_data(client, city):
     make_incident(city, reporter=city.resident, description="门口垃圾")
     client.force_login(city.resident)
-    response = client.get(reverse("residents:my_data") + "?format=json")
+    response = client.get(reverse("residents:my_data_json"))
     assert response.status_code == 200
     assert json.loads(response.content)["reports"][0]["description"] == "门口垃圾"
-    response = client.get(reverse("residents:my_data") + "?format=xlsx")
+    response = client.get(reverse("residents:my_data_xlsx"))
     assert response.status_code == 200 and response.content[:2] == b"PK"
 
 
