@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth import login
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -267,7 +268,7 @@ class MyDataApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=TAGS, responses={200: serializers.DictField()})
+    @extend_schema(tags=TAGS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         response = Response(rights.resident_data_export(user=request.user))
         response["Cache-Control"] = "no-store"
@@ -285,7 +286,13 @@ class AccountCloseApi(APIView):
     @extend_schema(
         tags=TAGS,
         request=AccountCloseInput,
-        responses={200: serializers.DictField(), 400: ErrorSerializer},
+        responses={
+            200: inline_serializer(
+                "AccountClosed",
+                {"anonymised": serializers.DictField(child=serializers.IntegerField())},
+            ),
+            400: ErrorSerializer,
+        },
     )
     def post(self, request: Request) -> Response:
         data = _valid(self.AccountCloseInput, request)

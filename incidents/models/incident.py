@@ -190,6 +190,8 @@ class Incident(TimeStampedModel):
     public_result = models.TextField(_("result for the public"), blank=True)
     # A duplicate merged into an open incident: closed with this pointer (not a closed case
     # in the KPIs: governance.aggregates counts it as merged, never as closed).
+    # 附议: how many follow it ("N 人关注" in the queue without a query per row).
+    followers_count = models.PositiveIntegerField(_("followers"), default=0)
     merged_into = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -76,9 +76,11 @@ def incident_follow(*, actor: User, public_id: str) -> IncidentFollower:
             raise ConflictError(_("You reported this problem yourself."))
         # No timeline row: following changes nothing of the case (the follower rows are
         # the record, with their time); the count shows on the detail and the queue.
-        follower, _created = IncidentFollower.objects.get_or_create(
+        follower, created = IncidentFollower.objects.get_or_create(
             incident=incident, user=actor, defaults={"source": IncidentFollower.Source.FOLLOW}
         )
+        if created:
+            Incident.objects.filter(pk=incident.pk).update(followers_count=F("followers_count") + 1)
         return follower
 
 
@@ -147,21 +149,21 @@ def incident_merge(*, actor: User, incident_id: int, into_public_id: str, reason
             ),
             data={"from": duplicate.pk, "from_public_id": duplicate.public_id},
         )
-        if duplicate.reporter_id and duplicate.reporter_id != target.reporter_id:
-            IncidentFollower.objects.get_or_create(
-                incident=target,
-                user_id=duplicate.reporter_id,
-                defaults={"source": IncidentFollower.Source.MERGE},
+        joining = set(
+            IncidentFollower.objects.filter(incident=duplicate).values_list("user_id", flat=True)
+        )
+        if duplicate.reporter_id:
+            joining.add(duplicate.reporter_id)
+        joining.discard(target.reporter_id)
+        added = 0
+        for user_id in sorted(joining):
+            _row, created = IncidentFollower.objects.get_or_create(
+                incident=target, user_id=user_id, defaults={"source": IncidentFollower.Source.MERGE}
             )
-        for follower_id in IncidentFollower.objects.filter(incident=duplicate).values_list(
-            "user_id", flat=True
-        ):
-            if follower_id != target.reporter_id:
-                IncidentFollower.objects.get_or_create(
-                    incident=target,
-                    user_id=follower_id,
-                    defaults={"source": IncidentFollower.Source.MERGE},
-                )
+            added += created
+        if added:
+            target.followers_count += added
+            target.save(update_fields=["followers_count"])
         _tell_reporter(
             duplicate,
             key="merged",

@@ -304,12 +304,11 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def _follow_context(user, incident: Incident) -> dict:
     """附议 on the detail: "N 人关注", the report a duplicate was merged into, and for staff
     who may, the merge and public-result pages."""
-    from incidents.models import IncidentFollower
     from incidents.services.follows import _can_merge
 
     may = selectors.is_staff_viewer(user) and _can_merge(user, incident)
     return {
-        "followers_count": IncidentFollower.objects.filter(incident=incident).count(),
+        "followers_count": incident.followers_count,
         "merged_into": incident.merged_into if incident.merged_into_id else None,
         "can_merge": may and incident.state in MERGEABLE_STATES,
         "can_publish_result": may,

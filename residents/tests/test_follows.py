@@ -185,3 +185,13 @@ def test_only_photos_marked_public_are_public(city):
     assert selectors.public_photo_get(photo_id=photo.pk) == photo
     with pytest.raises(PermissionDeniedError):
         incident_public_result_set(actor=city.worker, incident_id=incident.pk, public_result="x")
+
+
+def test_the_queue_shows_how_many_follow(client, city):
+    incident = make_incident(city, reporter=city.resident)
+    incident_follow(actor=city.resident2, public_id=incident.public_id)
+    incident.refresh_from_db()
+    assert incident.followers_count == 1
+    client.force_login(city.dispatcher)
+    page = client.get("/incidents/queue/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'class="flag flag-followers">1 人关注<' in page
