@@ -15,7 +15,7 @@ from incidents.tests.factories import make_incident
 from residents import rights, services
 from residents.models import CodePurpose, PhoneCode, ResidentProfile
 from residents.privacy import PRIVACY_NOTICE_VERSION
-from residents.tests.conftest import last_code
+from residents.tests.conftest import SENT, last_code
 
 pytestmark = pytest.mark.django_db
 PHONE = "13912345678"
@@ -228,3 +228,25 @@ def test_close_my_account_anonymises_what_is_closed(city):
     assert open_one.reporter_phone == resident.phone or open_one.reporter_name == "林小梅"
     assert not resident.is_active and resident.phone is None and resident.display_name != "resident"
     assert Incident.objects.filter(pk=closed.pk).exists()  # statistics keep the row
+
+
+def test_the_code_task_runs_once(city, django_capture_on_commit_callbacks):
+    from residents.tasks import phone_code_send, phone_codes_purge
+
+    with django_capture_on_commit_callbacks(execute=True):
+        item = ask()
+    assert len(SENT) == 1
+    phone_code_send.run(item.pk)  # a second run: nothing left to send
+    assert len(SENT) == 1
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        assert phone_codes_purge.run() == 1
+
+
+def test_demo_is_idempotent(city):
+    from residents.demo import load_demo
+
+    load_demo()
+    load_demo()
+    city.resident.refresh_from_db()
+    assert city.resident.is_verified_resident
+    assert ResidentProfile.objects.filter(user=city.resident).count() == 1
