@@ -125,10 +125,14 @@ def _captcha_ok(key: str, answer: str) -> bool:
 
     if not key or not answer:
         return False
-    deleted, _rows = CaptchaStore.objects.filter(
-        hashkey=key, response=answer.strip().lower()
-    ).delete()
-    return bool(deleted)
+    from django.utils import timezone
+
+    # One try per CAPTCHA, right or wrong (as the form field does).
+    store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=timezone.now()).first()
+    if store is None:
+        return False
+    store.delete()
+    return store.response == answer.strip().lower()
 
 
 def _valid(serializer_class, request: Request) -> dict:

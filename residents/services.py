@@ -103,10 +103,10 @@ def phone_code_request(*, request: CodeRequest, captcha_ok: bool = False) -> Pho
     phone = phone_clean(request.phone)
     if request.purpose not in CodePurpose.values:
         raise _fail("purpose", _("Unknown purpose."))
-    existing = _active_resident(phone) or User.objects.filter(phone=phone).first()
+    existing = User.objects.filter(phone=phone).first()
     if request.purpose == CodePurpose.SIGN_UP and existing is not None:
         raise _fail("phone", _("This phone number already has an account: sign in instead."))
-    if request.purpose == CodePurpose.SIGN_IN and _active_resident(phone) is None:
+    if request.purpose != CodePurpose.SIGN_UP and _active_resident(phone) is None:
         raise _fail("phone", _("No resident account uses this phone number: sign up first."))
     limits = [(f"resident-code-phone-{name}", phone, rate) for name, rate in _rates()]
     limits += [(f"resident-code-client-{name}", request.client, rate) for name, rate in _rates()]

@@ -128,3 +128,35 @@ def test_merge_and_public_result_apis(api, city):
     assert api.post(url, {"into": target.public_id, "reason": "again"}).status_code == 409
     response = api.post(f"/api/v1/incidents/{target.pk}/public-result", {"public_result": "好"})
     assert response.status_code == 200
+
+
+def test_the_api_wants_the_captcha_after_several_sends(api, city):
+    from datetime import timedelta
+
+    import time_machine
+    from captcha.models import CaptchaStore
+
+    from residents import services
+
+    start = timezone.now()
+    for n in range(services.CAPTCHA_AFTER):
+        with time_machine.travel(start + timedelta(minutes=2 * n)):
+            body = {"phone": f"1391234560{n}", "purpose": "sign_up"}
+            assert api.post("/api/v1/residents/codes", body).status_code == 202
+    with time_machine.travel(start + timedelta(minutes=10)):
+        body = {"phone": "13912345699", "purpose": "sign_up"}
+        refused = api.post("/api/v1/residents/codes", body)
+        assert refused.status_code == 400 and "captcha" in refused.json()["errors"]
+        key = CaptchaStore.generate_key()
+        answer = CaptchaStore.objects.get(hashkey=key).response
+        wrong = api.post(
+            "/api/v1/residents/codes", {**body, "captcha_key": key, "captcha_answer": "nope"}
+        )
+        assert wrong.status_code == 400
+        key = CaptchaStore.generate_key()
+        answer = CaptchaStore.objects.get(hashkey=key).response
+        sent = api.post(
+            "/api/v1/residents/codes", {**body, "captcha_key": key, "captcha_answer": answer}
+        )
+        assert sent.status_code == 202
+    assert PhoneCode.objects.filter(phone="13912345699").count() == 1
