@@ -95,22 +95,19 @@ def _active_resident(phone: str) -> User | None:
 
 
 def phone_code_request(*, request: CodeRequest, captcha_ok: bool = False) -> PhoneCode:
-    """Send a new code to `request.phone` for `request.purpose`. Checks, in order: the phone's
-    form; for sign-in and claim an active resident with it, for sign-up none; the limits per
-    phone and per address (TooManyRequests, nothing counted); the CAPTCHA once required
-    (`captcha_ok`). Then counts the send, stores the code hashed (and encrypted until sent) and
-    enqueues residents.tasks.phone_code_send on commit. Earlier unused codes stop working."""
+    """Send a new code to `request.phone` for `request.purpose`. In order: the phone's form;
+    the limits per phone and per address (TooManyRequests, nothing counted); the CAPTCHA once
+    required (`captcha_ok`); then the attempt counts against the address (so probing which
+    phones have an account spends the address's budget and soon needs the CAPTCHA); then for
+    sign-up no account with the phone, for sign-in and claim an active resident with it; then
+    the send counts against the phone, the code is stored hashed (and encrypted until sent) and
+    residents.tasks.phone_code_send is enqueued on commit. Earlier unused codes stop working."""
     phone = phone_clean(request.phone)
     if request.purpose not in CodePurpose.values:
         raise _fail("purpose", _("Unknown purpose."))
-    existing = User.objects.filter(phone=phone).first()
-    if request.purpose == CodePurpose.SIGN_UP and existing is not None:
-        raise _fail("phone", _("This phone number already has an account: sign in instead."))
-    if request.purpose != CodePurpose.SIGN_UP and _active_resident(phone) is None:
-        raise _fail("phone", _("No resident account uses this phone number: sign up first."))
-    limits = [(f"resident-code-phone-{name}", phone, rate) for name, rate in _rates()]
-    limits += [(f"resident-code-client-{name}", request.client, rate) for name, rate in _rates()]
-    for scope, ident, rate in limits:
+    per_phone = [(f"resident-code-phone-{name}", phone, rate) for name, rate in _rates()]
+    per_client = [(f"resident-code-client-{name}", request.client, rate) for name, rate in _rates()]
+    for scope, ident, rate in per_phone + per_client:
         state = rate_peek(scope, ident, rate)
         if state.limited:
             raise TooManyRequests(
@@ -120,9 +117,16 @@ def phone_code_request(*, request: CodeRequest, captcha_ok: bool = False) -> Pho
             )
     if captcha_required(request.client) and not captcha_ok:
         raise _fail("captcha", _("Type the characters in the picture."))
-    for scope, ident, rate in limits:
+    for scope, ident, rate in per_client:
         rate_hit(scope, ident, rate)
     rate_hit("resident-code-captcha", request.client, f"{_captcha_after()}/d")
+    existing = User.objects.filter(phone=phone).first()
+    if request.purpose == CodePurpose.SIGN_UP and existing is not None:
+        raise _fail("phone", _("This phone number already has an account: sign in instead."))
+    if request.purpose != CodePurpose.SIGN_UP and _active_resident(phone) is None:
+        raise _fail("phone", _("No resident account uses this phone number: sign up first."))
+    for scope, ident, rate in per_phone:
+        rate_hit(scope, ident, rate)
     code = "".join(secrets.choice("0123456789") for _digit in range(CODE_LENGTH))
     now = timezone.now()
     with transaction.atomic():

@@ -55,7 +55,11 @@ def test_codes_sign_up_and_mine(api, city, django_capture_on_commit_callbacks):
 
 def test_sign_in_by_code(api, city, django_capture_on_commit_callbacks):
     phone = city.resident.phone
-    unknown = api.post("/api/v1/residents/codes", {"phone": "13900000000", "purpose": "sign_in"})
+    unknown = api.post(
+        "/api/v1/residents/codes",
+        {"phone": "13900000000", "purpose": "sign_in"},
+        REMOTE_ADDR="10.1.1.1",
+    )
     assert unknown.status_code == 400
     with django_capture_on_commit_callbacks(execute=True):
         api.post("/api/v1/residents/codes", {"phone": phone, "purpose": "sign_in"})

@@ -159,15 +159,25 @@ def test_sign_in_by_code_and_an_unknown_phone(city, django_capture_on_commit_cal
     assert "注册" in caught.value.extra["phone"][0]
     assert PhoneCode.objects.count() == 0
     with django_capture_on_commit_callbacks(execute=True):
-        ask(phone=city.resident.phone, purpose=CodePurpose.SIGN_IN)
+        ask(phone=city.resident.phone, purpose=CodePurpose.SIGN_IN, client="10.0.0.3")
     user = services.resident_sign_in(phone=city.resident.phone, code=last_code(city.resident.phone))
     assert user == city.resident and user.phone_verified_at is not None
+
+
+def test_probing_for_accounts_spends_the_address_budget(city):
+    with pytest.raises(ValidationFailed):
+        ask(phone="13900000000", purpose=CodePurpose.SIGN_IN)
+    with pytest.raises(services.TooManyRequests):  # the same address within the minute
+        ask(phone="13900000001", purpose=CodePurpose.SIGN_IN)
 
 
 def test_sign_up_code_is_not_a_sign_in_code(city, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         ask(phone=city.resident.phone, purpose=CodePurpose.SIGN_IN)
-    with pytest.raises(ValidationFailed):
+    with (
+        time_machine.travel(timezone.now() + timedelta(minutes=2)),
+        pytest.raises(ValidationFailed),
+    ):
         ask(phone=city.resident.phone, purpose=CodePurpose.SIGN_UP, client="10.9.9.9")
     with pytest.raises(ValidationFailed):
         services.resident_sign_in(phone=city.resident.phone, code="12345")  # not 6 digits

@@ -54,8 +54,10 @@ def test_the_home_shows_this_months_figures(client, city):
     assert 'id="figure-received">1<' in page and 'id="figure-closed">1<' in page
 
 
-def _send(client, url, **data):
-    return client.post(url, {"send": "1", **data}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+def _send(client, url, REMOTE_ADDR="127.0.0.1", **data):
+    return client.post(
+        url, {"send": "1", **data}, HTTP_ACCEPT_LANGUAGE="zh-hans", REMOTE_ADDR=REMOTE_ADDR
+    )
 
 
 def test_sign_up_page(client, city, django_capture_on_commit_callbacks):
@@ -125,7 +127,7 @@ def test_the_captcha_after_several_sends_from_one_address(client, city, settings
 
 def test_sign_in_by_code_page_and_unknown_phone(client, city, django_capture_on_commit_callbacks):
     url = reverse("residents:sign_in")
-    response = _send(client, url, phone="13900000000")
+    response = _send(client, url, phone="13900000000", REMOTE_ADDR="10.1.1.1")
     assert "尚未注册" in response.content.decode()
     phone = city.resident.phone
     with django_capture_on_commit_callbacks(execute=True):
