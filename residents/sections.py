@@ -103,14 +103,19 @@ def my_mediation(user: User) -> list[ResidentItem]:
     return [
         ResidentItem(
             kind=_("My mediation applications"),
-            title=f"{case.case_number} · {public_text(case.facts)}",
+            # The facts may name the other party: the number and the kind of dispute only.
+            title=" · ".join(
+                part
+                for part in (case.case_number, case.category and case.category.display_name)
+                if part
+            ),
             state=case.get_state_display(),
             url=reverse("mediation:case_detail", args=[case.pk]),
             updated_at=case.updated_at,
         )
-        for case in MediationCase.objects.filter(applicant_user=user).order_by("-updated_at")[
-            :LIMIT
-        ]
+        for case in MediationCase.objects.filter(applicant_user=user)
+        .select_related("category")
+        .order_by("-updated_at")[:LIMIT]
     ]
 
 

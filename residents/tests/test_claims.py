@@ -37,3 +37,9 @@ def test_claim_mediation_applications_and_petitions(world):  # noqa: F811 - the 
     assert MediationCase.objects.get(pk=other.pk).applicant_user is None
     assert CaseParty.objects.get(case=case, role=CaseParty.Role.APPLICANT).user == resident
     assert Petition.objects.get(pk=petition.pk).owner == resident
+    from residents.sections import sections_for
+
+    shown = {section.key: items for section, items in sections_for(resident)}
+    assert [item.title.split(" · ")[0] for item in shown["mediation"]] == [case.case_number]
+    assert "张三" not in str(shown["mediation"])  # the facts (and names in them) stay out
+    assert [item.url for item in shown["petitions"]] == [f"/petitions/{petition.pk}/"]
