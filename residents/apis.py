@@ -158,7 +158,7 @@ class SignUpApi(APIView):
         phone = serializers.CharField(max_length=20)
         code = serializers.CharField(max_length=6)
         name = serializers.CharField(max_length=64)
-        home_region = serializers.IntegerField()
+        home_region = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
         privacy_accepted = serializers.BooleanField()
         password = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -381,8 +381,9 @@ class ResultListApi(APIView):
         responses={200: PublicIncidentSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        category = request.query_params.get("category", "")
-        rows = selectors.results_page(category_id=int(category) if category.isdigit() else None)
+        rows = selectors.results_page(
+            category_id=selectors.small_id(request.query_params.get("category", ""))
+        )
         return Response(PublicIncidentSerializer(rows, many=True).data)
 
 

@@ -62,6 +62,13 @@ class PublicIncident:
     photo_ids: list[int] = field(default_factory=list)
 
 
+def small_id(value: str) -> int | None:
+    """A database id typed by somebody (a query parameter, a form field), or None when it is
+    not one (a number too big for the column is no id either)."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) <= 9 else None
+
+
 def public_text(text: str | None) -> str:
     text = scrub_public_text(text or "")
     return text if len(text) <= PUBLIC_TEXT_LENGTH else text[: PUBLIC_TEXT_LENGTH - 1] + "…"

@@ -131,7 +131,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             phone=data.get("phone", ""),
             code=data.get("code", ""),
             name=data.get("name", ""),
-            home_region_id=int(region) if region.isdigit() else None,
+            home_region_id=selectors.small_id(region),
             privacy_accepted=data.get("privacy_accepted") in ("on", "true", "1"),
             password=data.get("password", ""),
         )
@@ -294,7 +294,7 @@ def results(request: HttpRequest) -> HttpResponse:
     """办理公开: closed reports of the publishable categories, newest first, with a map of those
     whose place may be shown."""
     category = request.GET.get("category", "")
-    rows = selectors.results_page(category_id=int(category) if category.isdigit() else None)
+    rows = selectors.results_page(category_id=selectors.small_id(category))
     points = [
         {"id": r.public_id, "lat": r.lat, "lng": r.lng, "label": r.category}
         for r in rows

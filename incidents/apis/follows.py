@@ -55,7 +55,9 @@ class IncidentPublicResultApi(APIView):
     class IncidentPublicResultInput(serializers.Serializer):
         public_result = serializers.CharField(max_length=2000, allow_blank=True)
         public_photos = serializers.ListField(
-            child=serializers.IntegerField(), required=False, default=list
+            child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+            required=False,
+            default=list,
         )
 
     @extend_schema(
