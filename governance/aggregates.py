@@ -75,7 +75,11 @@ INCIDENT_FIELDS = (
     "extension_count",
     "escalation_level",
     "rating",
+    "merged_into_id",
 )
+# A duplicate merged into another report (附议, incidents.services.follows) is received but never
+# a closed case: its facts carry this state, so no closed, on-time or open count includes it.
+MERGED_FACT_STATE = "merged"
 FACT_UPDATE_FIELDS = [
     f.name for f in IncidentFact._meta.concrete_fields if f.name not in ("incident", "refreshed_at")
 ]
@@ -159,7 +163,8 @@ def derive_facts(row: dict, events: list[tuple]) -> IncidentFact:
             dispatch_due is None or first_dispatch <= dispatch_due
         )
 
-    closed = row["state"] == IncidentState.CLOSED
+    merged = bool(row.get("merged_into_id"))
+    closed = row["state"] == IncidentState.CLOSED and not merged
     closed_at = row["closed_at"] if closed else None
     closed_on_time = None
     handling_seconds = None
@@ -189,7 +194,7 @@ def derive_facts(row: dict, events: list[tuple]) -> IncidentFact:
         category_id=row["category_id"],
         channel=row["channel"] or "",
         urgent=bool(row["urgent"]),
-        state=row["state"],
+        state=MERGED_FACT_STATE if merged else row["state"],
         parked=bool(row["parked"]),
         handling_level=row["handling_level"] or "",
         handling_region_id=row["handling_region_id"],

@@ -10,3 +10,6 @@ class GovernanceConfig(AppConfig):
         from governance import signals
 
         signals.connect()  # exports to the audit log
+        from governance import resident_figures
+
+        resident_figures.connect()  # the public home's figures (residents.city_figures)

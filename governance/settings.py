@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "integrations",
     "governance",
     "audit",
+    "captcha",
 ]
 # Benchmarks only (bench/run.sh sets it): the minimal endpoint of bench/benchapp.
 BENCH_ENDPOINTS = env_bool("GRIDGOV_BENCH_ENDPOINTS", False)
@@ -374,6 +375,7 @@ CELERY_TASK_QUEUES = {"celery": {}, "outbound": {}}
 CELERY_TASK_ROUTES = {
     "core.tasks.sms_send": {"queue": "outbound"},
     "integrations.tasks.webhook_deliver": {"queue": "outbound"},
+    "residents.tasks.phone_code_send": {"queue": "outbound"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -398,6 +400,10 @@ CELERY_BEAT_SCHEDULE = {
     "assignment-deadline-sweep": {"task": "assignments.tasks.sweep_deadlines", "schedule": 300.0},
     "registry-visit-sweep": {"task": "registry.tasks.sweep_visits", "schedule": 600.0},
     "kpi-facts-refresh": {"task": "governance.tasks.refresh_facts", "schedule": 60.0},
+    "resident-phone-codes-purge": {
+        "task": "residents.tasks.phone_codes_purge",
+        "schedule": 3600.0,
+    },
     "exports-purge": {"task": "governance.tasks.purge_exports", "schedule": 3600.0},
     "integrations-sweep": {"task": "integrations.tasks.sweep", "schedule": 60.0},
     # Re-send tasks the broker lost or never got (docs/reliability.md, "Faults").

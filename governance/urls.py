@@ -63,6 +63,7 @@ urlpatterns = [
     path("deliberation/", include("deliberation.urls")),
     path("residents/", include("residents.urls")),
     path("audit/", include("audit.urls")),
+    path("captcha/", include("captcha.urls")),  # residents' sign-up CAPTCHA (django-simple-captcha)
     path("portal/", include("governance.portal_urls")),
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("integrations.open311_urls")),

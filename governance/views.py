@@ -6,8 +6,17 @@ from django.views.decorators.cache import never_cache
 from governance.health import health_report
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The residents' public home for an anonymous visitor; the signed-in keep their own."""
+    if not request.user.is_authenticated:
+        from residents.views import public_home
+
+        return public_home(request)
+    return _signed_in_home(request)
+
+
+@login_required
+def _signed_in_home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 

@@ -33,6 +33,8 @@ class CategoryForm(forms.ModelForm):
             "urgent",
             "internal_only",
             "publish_open311",
+            "follow_radius_m",
+            "publish_results",
             "verify_within",
             "dispatch_within",
             "resolve_within",
@@ -52,6 +54,17 @@ class CategoryForm(forms.ModelForm):
             self.add_error(
                 "publish_open311",
                 _("Disputes and internal-only categories are never published on Open311."),
+            )
+        private = cleaned.get("is_dispute") or cleaned.get("internal_only")
+        if private and cleaned.get("follow_radius_m"):
+            self.add_error(
+                "follow_radius_m",
+                _("Disputes and internal-only categories are never offered to follow."),
+            )
+        if private and cleaned.get("publish_results"):
+            self.add_error(
+                "publish_results",
+                _("Disputes and internal-only categories are never published."),
             )
         parent = cleaned.get("parent")
         if parent is not None and parent.parent_id is not None:
@@ -100,7 +113,7 @@ class CategoryAdmin(admin.ModelAdmin):
 class IncidentPolicyForm(forms.ModelForm):
     class Meta:
         model = IncidentPolicy
-        fields = list(IncidentPolicy.LIMIT_FIELDS)
+        fields = [*IncidentPolicy.LIMIT_FIELDS, "follow_within_days"]
 
     def clean(self):
         cleaned = super().clean()

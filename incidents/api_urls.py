@@ -3,6 +3,7 @@
 from django.urls import path
 
 from incidents import apis
+from incidents.apis import follows
 
 urlpatterns = [
     path("categories", apis.CategoryListApi.as_view(), name="api-categories"),
@@ -22,6 +23,12 @@ urlpatterns = [
     path("incidents/workload", apis.WorkloadApi.as_view(), name="api-incident-workload"),
     path("incidents/fix-on-spot", apis.FixOnSpotApi.as_view(), name="api-incident-fix-on-spot"),
     path("incidents/<int:pk>", apis.IncidentDetailApi.as_view(), name="api-incident-detail"),
+    path("incidents/<int:pk>/merge", follows.IncidentMergeApi.as_view(), name="api-incident-merge"),
+    path(
+        "incidents/<int:pk>/public-result",
+        follows.IncidentPublicResultApi.as_view(),
+        name="api-incident-public-result",
+    ),
     path("patrols/", apis.PatrolListCreateApi.as_view(), name="api-patrols"),
     path("patrols/<int:pk>/", apis.PatrolDetailApi.as_view(), name="api-patrol-detail"),
     path("patrols/<int:pk>/points/", apis.PatrolPointsApi.as_view(), name="api-patrol-points"),

@@ -53,6 +53,7 @@ def category_rows(path: Path = CATEGORIES_CSV) -> list[dict]:
                     parse_limit(row[column])
             is_dispute = _yes(row["dispute"])
             internal_only = "internal only" in (row["source"] or "").lower()
+            published = _published(row, is_dispute=is_dispute, internal_only=internal_only)
             rows.append(
                 {
                     "code": row["code"].strip(),
@@ -64,9 +65,11 @@ def category_rows(path: Path = CATEGORIES_CSV) -> list[dict]:
                     "is_dispute": is_dispute,
                     "urgent": _yes(row["urgent"]),
                     "internal_only": internal_only,
-                    "publish_open311": _published(
-                        row, is_dispute=is_dispute, internal_only=internal_only
-                    ),
+                    "publish_open311": published,
+                    # 附议 and 办理公开 follow Open311's publication (never for disputes,
+                    # internal-only and personal matters: migration 0014 did the same).
+                    "follow_radius_m": 50 if published else None,
+                    "publish_results": published,
                     "verify_within": row["verify_within"].strip(),
                     "dispatch_within": row["dispatch_within"].strip(),
                     "resolve_within": row["resolve_within"].strip(),

@@ -92,6 +92,7 @@ def queue_rows_html(rows: Iterable[QueueRow]) -> SafeString:
     parked = f' <span class="flag flag-parked">{_("parked")}</span>'
     extension = f' <span class="flag">{_("extension requested")}</span>'
     claimable = _("open for claiming")
+    followers = _("%(n)s people follow it")
     zone = timezone.get_current_timezone()
     parts: list[str] = []
     for row in rows:
@@ -106,6 +107,11 @@ def queue_rows_html(rows: Iterable[QueueRow]) -> SafeString:
             (urgent if row.urgent else "")
             + (parked if row.parked else "")
             + (extension if row.extension_requested else "")
+            + (
+                f' <span class="flag flag-followers">{followers % {"n": row.followers}}</span>'
+                if row.followers
+                else ""
+            )
         )
         place = (row.grid_cell.name if row.grid_cell else "") or (
             row.region.name if row.region else ""

@@ -40,6 +40,7 @@ QUEUE_COLUMNS = (
     "extension_requested",
     "escalation_level",
     "reopen_count",
+    "followers_count",
     "due_at",
     "created_at",
     "category__code",
@@ -117,6 +118,7 @@ class QueueRow:
     url: str = ""
     select_label: str = ""
     deadline_text: str = ""
+    followers: int = 0  # 附议: "N 人关注" (Incident.followers_count)
 
     @property
     def id(self) -> int:
@@ -216,6 +218,7 @@ def queue_rows(values: Any, *, now: datetime | None = None) -> list[QueueRow]:
                 extension_requested=v["extension_requested"],
                 escalation_level=v["escalation_level"],
                 reopen_count=v["reopen_count"],
+                followers=v["followers_count"],
                 due_at=due_at,
                 created_at=v["created_at"],
                 category=RowRef(v["category__code"], v["category__name"], name),

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from incidents import views
+from incidents.views import follows
 
 app_name = "incidents"
 
@@ -33,6 +34,9 @@ urlpatterns = [
     path("photos/<int:pk>/", views.photo, name="photo"),
     path("photos/<int:pk>/thumb/", views.photo, {"thumb": True}, name="photo_thumb"),
     path("<int:pk>/", views.detail, name="detail"),
+    # 附议 and 办理公开 (staff): merge a duplicate; the result for the public.
+    path("<int:pk>/merge/", follows.merge, name="merge"),
+    path("<int:pk>/public-result/", follows.public_result, name="public_result"),
     # One URL per move of the loop, named after the action (incidents:verify, incidents:rate...).
     *[
         path(

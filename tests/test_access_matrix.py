@@ -533,7 +533,8 @@ def petition_create_body(w, target) -> dict:
 
 ROUTES: dict[str, Route] = {
     # --- site -------------------------------------------------------------------------------
-    "home": Route(get=login_page(SIGNED)),
+    # Anonymous: the residents' public home (issue 17); signed in: their own home.
+    "home": Route(get=everyone(200)),
     "healthz": Route(get=everyone((200, 503))),
     "set_language": Route(
         get=everyone((204, 302)), post=everyone(302), body=lambda w, t: {"language": "zh-hans"}

@@ -5,9 +5,10 @@ from tests.builders import make_user
 pytestmark = pytest.mark.django_db
 
 
-def test_home_needs_login(client):
+def test_home_is_the_public_home_for_anonymous_visitors(client):
+    # Issue 17: the residents' front door (residents.views.public_home), no sign-in needed.
     response = client.get("/")
-    assert response.status_code == 302 and response.url == "/accounts/login/?next=/"
+    assert response.status_code == 200 and 'id="resident-entries"' in response.content.decode()
 
 
 def test_home_greets_in_chinese_and_english(client):

@@ -16,6 +16,8 @@ from incidents.models.loop import (
     ACTIONS,
     FINAL_STATES,
     GRAPH,
+    MERGE_GRAPH,
+    MERGEABLE_STATES,
     OPEN_STATES,
     TIMED_STATES,
     TRANSITIONS,
@@ -23,13 +25,21 @@ from incidents.models.loop import (
     Channel,
     IncidentState,
 )
-from incidents.models.records import IncidentEvent, IncidentPhoto, IncidentPolicy, PatrolLog
+from incidents.models.records import (
+    IncidentEvent,
+    IncidentFollower,
+    IncidentPhoto,
+    IncidentPolicy,
+    PatrolLog,
+)
 
 __all__ = [
     "ACTIONS",
     "ESCALATION_ORDER",
     "FINAL_STATES",
     "GRAPH",
+    "MERGEABLE_STATES",
+    "MERGE_GRAPH",
     "OPEN_STATES",
     "PUBLIC_ID_ALPHABET",
     "TIMED_STATES",
@@ -40,6 +50,7 @@ __all__ = [
     "HandlingLevel",
     "Incident",
     "IncidentEvent",
+    "IncidentFollower",
     "IncidentPhoto",
     "IncidentPolicy",
     "IncidentState",

@@ -59,6 +59,27 @@ class Category(models.Model):
             "disputes and matters about one person or household."
         ),
     )
+    # 附议 (follow instead of duplicate): open incidents of this category within this many
+    # metres are offered to a resident who reports; empty = never (disputes, personal matters).
+    follow_radius_m = models.PositiveIntegerField(
+        _("follow radius (m)"),
+        null=True,
+        blank=True,
+        default=50,
+        help_text=_(
+            "Nearby open reports of this category are offered to follow instead of filing a "
+            "duplicate. Leave empty for disputes and matters about one person or household."
+        ),
+    )
+    # 办理公开: closed incidents of this category appear on the public results page.
+    publish_results = models.BooleanField(
+        _("publish results (办理公开)"),
+        default=False,
+        help_text=_(
+            "Show closed incidents of this category on the public results page. Keep it off "
+            "for disputes, personal and internal categories."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]

@@ -186,6 +186,20 @@ class Incident(TimeStampedModel):
     rating_comment = models.TextField(_("rating comment"), blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
     result = models.TextField(_("result"), blank=True)
+    # 办理公开: the result as staff write it for the public (scrubbed again when shown).
+    public_result = models.TextField(_("result for the public"), blank=True)
+    # A duplicate merged into an open incident: closed with this pointer (not a closed case
+    # in the KPIs: governance.aggregates counts it as merged, never as closed).
+    # 附议: how many follow it ("N 人关注" in the queue without a query per row).
+    followers_count = models.PositiveIntegerField(_("followers"), default=0)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_duplicates",
+        verbose_name=_("merged into"),
+    )
     invalid_reason = models.TextField(_("reason invalid"), blank=True)
     # The last time a task for the current state was enqueued: beat re-drives what is stuck.
     task_enqueued_at = models.DateTimeField(_("task enqueued at"), null=True, blank=True)

@@ -52,6 +52,12 @@ class Action(models.TextChoices):
     FIX_ON_SPOT = "fix_on_spot", _("fixed on the spot")
     REFER_TO_MEDIATION = "refer_to_mediation", _("refer to mediation")
     MEDIATION_CONCLUDED = "mediation_concluded", _("mediation concluded")
+    # 附议: a duplicate closed into an open incident (MERGE_GRAPH), and the row the open one
+    # gets (not a move).
+    MERGE = "merge", _("merge into another report")
+    MERGED_IN = "merged_in", _("duplicate merged in")
+    # Not a move (an internal row): the reporter claimed the report for their account.
+    CLAIMED_BY_REPORTER = "claimed_by_reporter", _("claimed by the reporter")
     # Not a move: the deadline sweep's warning (an internal timeline row).
     DEADLINE_WARNING = "deadline_warning", _("deadline warning")
     # Not a move: a reporting partner's own deadline recorded at report (an internal row).
@@ -121,6 +127,22 @@ ACTIONS: dict[str, dict[str, frozenset[str]]] = {
 
 
 GRAPH = Graph(ACTIONS)
+
+# Merging a duplicate into an open incident (staff, with a reason): its own small graph on the
+# workflow core, kept apart from ACTIONS because it needs a second incident (the one it joins)
+# and closes the loop without a result, which the loop's invariants (tests/test_state_machine)
+# do not model. A merged incident is closed with `merged_into` set; the KPIs count it as merged.
+MERGEABLE_STATES = [
+    IncidentState.REPORTED,
+    IncidentState.VERIFYING,
+    IncidentState.VERIFIED,
+    IncidentState.DISPATCHED,
+    IncidentState.ACCEPTED,
+]
+MERGE_ACTIONS: dict[str, dict[str, frozenset[str]]] = {
+    Action.MERGE: _moves(MERGEABLE_STATES, IncidentState.CLOSED),
+}
+MERGE_GRAPH = Graph(MERGE_ACTIONS)
 
 
 def _state_graph() -> dict[str, set[str]]:

@@ -30,6 +30,11 @@ class IncidentPolicy(models.Model):
     check_within_rural = models.CharField(
         _("on-site check within (villagers' committee)"), max_length=8, default="2h"
     )
+    follow_within_days = models.PositiveSmallIntegerField(
+        _("offer to follow reports of the last (days)"),
+        default=30,
+        help_text=_("附议: open reports made within this many days are offered to follow."),
+    )
 
     LIMIT_FIELDS = (
         "verify_within",
@@ -87,6 +92,8 @@ class IncidentPhoto(models.Model):
     image = models.ImageField(_("photo"), upload_to="incidents/%Y/%m/")
     thumbnail = models.ImageField(_("thumbnail"), upload_to="incidents/thumbs/%Y/%m/", blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # 办理公开 and 附议: only photos staff marked public are ever shown to the public.
+    public = models.BooleanField(_("public"), default=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -137,3 +144,36 @@ class PatrolLog(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+
+class IncidentFollower(models.Model):
+    """A resident who follows an incident (附议, "这是同一个问题") instead of filing a duplicate,
+    or the reporter of a duplicate merged into it. Followers get the reporter's public
+    notifications; the queue and the detail show how many there are."""
+
+    class Source(models.TextChoices):
+        FOLLOW = "follow", _("followed")
+        MERGE = "merge", _("merged duplicate")
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="followers", verbose_name=_("incident")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="followed_incidents",
+        verbose_name=_("follower"),
+    )
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("follower")
+        verbose_name_plural = _("followers")
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "user"], name="incident_follower_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.incident_id}"

@@ -298,7 +298,27 @@ def _staff_for(incident: Incident, user_id: int | None, *, field: str) -> User:
 def _tell_reporter(
     incident: Incident, *, key: str, title: Any, body: Any = "", params: dict | None = None
 ) -> None:
-    """Inbox for a signed-in reporter; SMS for a reporter known only by phone."""
+    """Inbox for a signed-in reporter; SMS for a reporter known only by phone. Followers (附议,
+    merged duplicates' reporters) get the same public message in their inbox."""
+    from incidents.models import IncidentFollower
+
+    followers = [
+        user_id
+        for user_id in IncidentFollower.objects.filter(incident_id=incident.pk).values_list(
+            "user_id", flat=True
+        )
+        if user_id != incident.reporter_id
+    ]
+    if followers:
+        _notify(
+            followers,
+            incident,
+            key=f"{key}:followers",
+            title=title,
+            body=body,
+            params=params,
+            url=_follower_url(incident),
+        )
     if incident.reporter_id:
         _notify(
             [incident.reporter_id],
@@ -319,3 +339,8 @@ def _tell_reporter(
             text=text,
             dedupe_key=f"incident:{incident.pk}:{key}",
         )
+
+
+def _follower_url(incident: Incident) -> str:
+    """A follower's link: the public page of the incident in the resident's centre."""
+    return f"{getattr(settings, 'SITE_URL', '')}/residents/reports/{incident.public_id}/"

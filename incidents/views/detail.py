@@ -35,7 +35,7 @@ from incidents.forms import (
     UnparkForm,
     VerifyForm,
 )
-from incidents.models import Action, Incident, IncidentState
+from incidents.models import MERGEABLE_STATES, Action, Incident, IncidentState
 from incidents.views._common import _incident_or_404, _safe_next, _sees_contacts
 from incidents.views.track import _rated_message
 
@@ -250,6 +250,7 @@ def _render_detail(
             "rate_url": _action_url(Action.RATE, incident),
             "can_refer": staff and page_selectors.can_refer_to_mediation(user, incident),
             **page_selectors.linked_matters(user, incident),
+            **_follow_context(user, incident),
             "map_data": map_data,
             "now": now,
         },
@@ -298,3 +299,17 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             return redirect(_safe_next(request, fallback))
     messages.error(request, _("Check the form: %(action)s was not done.") % {"action": spec.label})
     return _render_detail(request, _incident_or_404(user, pk), bound=(action, form), status=400)
+
+
+def _follow_context(user, incident: Incident) -> dict:
+    """附议 on the detail: "N 人关注", the report a duplicate was merged into, and for staff
+    who may, the merge and public-result pages."""
+    from incidents.services.follows import _can_merge
+
+    may = selectors.is_staff_viewer(user) and _can_merge(user, incident)
+    return {
+        "followers_count": incident.followers_count,
+        "merged_into": incident.merged_into if incident.merged_into_id else None,
+        "can_merge": may and incident.state in MERGEABLE_STATES,
+        "can_publish_result": may,
+    }

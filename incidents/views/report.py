@@ -38,6 +38,11 @@ def _map_context() -> dict:
             "unavailable": _("Your location is not available: tap the map instead."),
             "pinned": _("Pin set. Drag it or tap elsewhere to move it."),
         },
+        # 附议 (incidents/_nearby.html, static/js/residents/nearby.js)
+        "nearby_labels": {
+            "same": _("This is the same problem (这是同一个问题)"),
+            "followers": _("%(n)s people follow it"),
+        },
     }
 
 
