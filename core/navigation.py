@@ -11,6 +11,7 @@ MENU = [
     (_("Patrol log"), "incidents:patrols", {"grid_worker", "dispatcher", "supervisor"}),
     (_("Report an incident"), "incidents:report", None),
     (_("My reports"), "incidents:my_reports", {"resident"}),
+    (_("My centre"), "residents:mine", {"resident", "volunteer"}),
     (_("Dispatch queue"), "incidents:queue", {"dispatcher", "supervisor", "admin"}),
     (_("Overdue board"), "incidents:overdue", {"dispatcher", "supervisor", "admin"}),
     (_("Mediation"), "mediation:home", None),

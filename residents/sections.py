@@ -5,7 +5,7 @@ wires 便民服务, volunteers and deliberation after merging their branches, e.
 
     Section("services", _("My service requests"), "resident_services.selectors.items_for_resident")
 
-A provider named by a dotted path that cannot be imported (an app not installed) is skipped.
+Providers of apps above nothing but core are named by dotted path (imported on first use).
 """
 
 from __future__ import annotations
@@ -153,6 +153,15 @@ SECTIONS: list[Section] = [
     Section("reports", gettext_lazy("My reports"), my_reports),
     Section("mediation", gettext_lazy("My mediation applications"), my_mediation),
     Section("petitions", gettext_lazy("My petitions"), my_petitions),
+    Section(
+        "services",
+        gettext_lazy("My service requests"),
+        "resident_services.selectors.items_for_resident",
+    ),
+    Section(
+        "volunteering", gettext_lazy("My volunteering"), "volunteers.selectors.items_for_resident"
+    ),
+    Section("proposals", gettext_lazy("My proposals"), "deliberation.selectors.items_for_resident"),
     Section("follows", gettext_lazy("Reports I follow"), my_follows),
     Section("notices", gettext_lazy("Notices"), my_notices),
 ]
@@ -164,9 +173,6 @@ def sections_for(user: User) -> list[tuple[Section, list[ResidentItem]]]:
     for section in SECTIONS:
         provider = section.provider
         if isinstance(provider, str):
-            try:
-                provider = import_string(provider)
-            except ImportError:
-                continue
+            provider = import_string(provider)
         result.append((section, provider(user)))
     return result

@@ -29,7 +29,6 @@ from residents.forms import CloseAccountForm, CodeOnlyForm, SignInForm, SignUpFo
 from residents.models import CodePurpose
 from residents.privacy import PRIVACY_NOTICE_VERSION
 
-SERVICES_PATH = "/services/"  # resident_services:catalogue once that app is merged
 BACKEND = "accounts.backends.PhoneOrUsernameBackend"
 
 
@@ -49,7 +48,7 @@ def public_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "residents/home.html",
-        {"figures": city_figures(), "services_url": SERVICES_PATH},
+        {"figures": city_figures(), "services_url": reverse("resident_services:home")},
     )
 
 

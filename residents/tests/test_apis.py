@@ -48,6 +48,9 @@ def test_codes_sign_up_and_mine(api, city, django_capture_on_commit_callbacks):
         "reports",
         "mediation",
         "petitions",
+        "services",
+        "volunteering",
+        "proposals",
         "follows",
         "notices",
     ]
