@@ -360,6 +360,7 @@ def print_logins(stdout) -> None:
     others = (
         User.objects.filter(roles__isnull=False, is_active=True)
         .exclude(username__in=listed)
+        .exclude(username__startswith="gw")  # the generated workers of the other cells
         .select_related("scope_region")
         .prefetch_related("roles")
         .distinct()
