@@ -111,29 +111,35 @@ def key_person_q(user: User | None) -> Q | None:
 
     if user is None or not user.is_authenticated:
         return None
-    cached = getattr(user, "_registry_kp_q", None)
-    if cached is not None:
-        return cached or None
-    q = Q(responsible_worker_id=user.pk)
+    if hasattr(user, "_registry_kp_q"):
+        return user._registry_kp_q
+    from registry.models import KeyPerson
+
+    parts: list[Q] = []
+    roles = user.role_codes
+    if RoleCode.GRID_WORKER in roles or KeyPerson.objects.filter(responsible_worker=user).exists():
+        parts.append(Q(responsible_worker_id=user.pk))
     for community_code, kind_id in DesignatedStaff.objects.filter(user=user).values_list(
         "community__code", "kind_id"
     ):
         part = Q(region_code=community_code)
         if kind_id is not None:
             part &= Q(kind_id=kind_id)
-        q |= part
-    roles = user.role_codes
+        parts.append(part)
     granted = [
         kind_id
-        for kind_id, role, department in KeyPersonGrant.objects.filter(
+        for kind_id, department in KeyPersonGrant.objects.filter(
             role__in=sorted(roles), kind__active=True
-        ).values_list("kind_id", "role", "department")
+        ).values_list("kind_id", "department")
         if not department or department == user.department
     ]
     if granted:
         area = _grant_area(user)
         if not area.empty:
-            q |= Q(kind_id__in=sorted(set(granted))) & area.q()
+            parts.append(Q(kind_id__in=sorted(set(granted))) & area.q())
+    q: Q | None = None
+    for part in parts:
+        q = part if q is None else q | part
     user._registry_kp_q = q  # type: ignore[attr-defined]
     return q
 
