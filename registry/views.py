@@ -581,4 +581,7 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
 @require_GET
 def layers(request: HttpRequest) -> JsonResponse:
     """Buildings and places as GeoJSON points for the grid map (scoped; empty outside)."""
-    return JsonResponse(selectors.map_layer(request.user, parse_bbox(request.GET.get("bbox"))))
+    return JsonResponse(
+        selectors.map_layer(request.user, parse_bbox(request.GET.get("bbox"))),
+        json_dumps_params={"ensure_ascii": False},
+    )
