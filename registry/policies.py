@@ -48,7 +48,10 @@ class Area:
             return Q()
         q = Q(pk__in=[])
         if self.prefix is not None:
-            q |= Q(**{f"{code_field}__startswith": self.prefix})
+            # A community's prefix is its whole 12-digit code: equality keeps the
+            # (region_code, name) index usable for the name search that follows.
+            lookup = "exact" if len(self.prefix) == 12 else "startswith"
+            q |= Q(**{f"{code_field}__{lookup}": self.prefix})
         if self.cell_ids:
             q |= Q(**{f"{cell_field}__in": sorted(self.cell_ids)})
         return q

@@ -98,7 +98,9 @@ def people_search(user: User | None, query: str, *, limit: int = 50) -> list[Per
     normalised = personal_data.normalise_id_number(query)
     if personal_data.ID_PATTERN.match(normalised):
         return list(qs.filter(id_key=personal_data.lookup_key("id", normalised))[:limit])
-    return list(qs.filter(name__startswith=query).order_by("name", "pk")[:limit])
+    # The range (name >= query) lets the (region_code, name) / (name) indexes narrow the scan
+    # on every database; startswith keeps the answer exact.
+    return list(qs.filter(name__gte=query, name__startswith=query).order_by("name", "pk")[:limit])
 
 
 def history(model_name: str, object_id: int, *, limit: int = 50) -> list[RecordChange]:

@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 ROLES = ("police",)
-STAFF_ROLES = ("police",)
+# Not staff in accounts.selectors' sense (no region-wide scope outside registry): like a
+# resident for the other apps, so the public cell outlines of the grid map are theirs too.
+STAFF_ROLES: tuple[str, ...] = ()
 
 A_AREA = {"worker_a", "dispatcher_a", "supervisor", "admin", "police"}
 B_AREA = {"worker_b", "dispatcher_b", "admin"}
@@ -211,6 +213,8 @@ def build(m, w) -> None:
     cell_a.police_officer = police
     cell_a.save()
     w.users["police"] = police
+    for public in ("cell_b", "community_b"):  # the map's outlines are public to non-staff
+        m.SEES[public] = set(m.SEES[public]) | {"police"}
     worker_a, worker_b = w.users["worker_a"], w.users["worker_b"]
     DesignatedStaff.objects.create(community=cell_a.community, user=w.users["dispatcher_a"])
     building_a = basic_save(
