@@ -20,9 +20,7 @@ def person_cases(user: User, person) -> list:
     q = Q(pk__in=explicit_ids(person, "mediation_case"))
     if person.phone:
         q |= Q(parties__phone=person.phone)
-    rows = (
-        cases_visible(user).filter(q).select_related("category").distinct().order_by("-pk")[:20]
-    )
+    rows = cases_visible(user).filter(q).select_related("category").distinct().order_by("-pk")[:20]
     return [
         LinkedMatter(
             kind="mediation_case",

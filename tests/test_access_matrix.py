@@ -984,7 +984,8 @@ ROUTES: dict[str, Route] = {
             else (
                 (200 if role in KPI else 403)
                 if t in ("export_incidents", "export_kpis")
-                else (403 if role in ("resident1", "resident2") else 200)
+                # (and the non-staff roles of tests/matrix: no region scope of the staff kind)
+                else (403 if role in ("resident1", "resident2") or role not in STAFF else 200)
             )
         ),
         targets=("export_incidents", "export_kpis", "export_mediation", "export_petitions"),
