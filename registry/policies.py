@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from accounts.models import RoleCode, User
+from grids.models import GridCell
 
 REGIONAL_ROLES = {RoleCode.DISPATCHER, RoleCode.SUPERVISOR}
 # Regional roles that write basic data (the community's staff); supervisors only read.
@@ -84,9 +85,10 @@ def area_for(user: User | None) -> Area:
 
 
 def _area_for(user: User) -> Area:
-    if user.is_portal_admin:
-        return Area(everything=True)
+    # One query for the roles and one for the cells (a request pays for this once).
     roles = user.role_codes
+    if user.is_superuser or RoleCode.ADMIN in roles:
+        return Area(everything=True)
     prefix = write_prefix = None
     if roles & REGIONAL_ROLES and user.scope_region_id is not None:
         prefix = user.scope_region.prefix
@@ -94,12 +96,18 @@ def _area_for(user: User) -> Area:
             write_prefix = prefix
     cells: set[int] = set()
     write_cells: set[int] = set()
-    if RoleCode.GRID_WORKER in roles and hasattr(user, "grid_worker"):
-        own = set(user.grid_worker.cells.values_list("pk", flat=True))
-        cells |= own
-        write_cells |= own
+    cell_q = Q(pk__in=[])
+    if RoleCode.GRID_WORKER in roles:
+        cell_q |= Q(workers__user=user)
     if RoleCode.POLICE_OFFICER in roles:
-        cells |= set(user.policed_cells.values_list("pk", flat=True))
+        cell_q |= Q(police_officer=user)
+    if RoleCode.GRID_WORKER in roles or RoleCode.POLICE_OFFICER in roles:
+        for pk, worker_user_id in GridCell.objects.filter(cell_q).values_list(
+            "pk", "workers__user"
+        ):
+            cells.add(pk)
+            if worker_user_id == user.pk:
+                write_cells.add(pk)
     return Area(
         prefix=prefix,
         cell_ids=frozenset(cells),
