@@ -141,3 +141,12 @@ def test_key_person_data_never_in_open311_or_public_pages(world, client):
         response = client.get(url)
         assert "张三" not in response.content.decode(errors="ignore")
     assert KeyPerson.objects.count() == 1
+
+
+def test_edit_form_shows_numbers_to_writers_and_is_audited(world, client):
+    client.force_login(world.worker)
+    url = reverse("registry:record_edit", args=["person", world.person.pk])
+    assert "13912345678" in client.get(url).content.decode()
+    assert AuditEvent.objects.filter(kind="unmasked", object_type="registry.person").exists()
+    client.force_login(world.supervisor)  # sees the record, may not edit it
+    assert client.get(url).status_code == 404
