@@ -36,4 +36,9 @@ echo "== seed"
 
 echo "== scenarios"
 "$PY" bench/scenarios.py --mode "$MODE" --scale "$SCALE" --started "$START"
+
+echo "== registry: people list and search (docs/basic-data.md)"
+REGISTRY_PEOPLE=100000
+if [ "$MODE" = full ]; then REGISTRY_PEOPLE=1000000; fi
+"$PY" bench/registry_search.py --people "$REGISTRY_PEOPLE"
 echo "== done in $(( $(date +%s) - START )) s"

@@ -24,6 +24,11 @@ class IncidentsConfig(AppConfig):
         from incidents import data_protection
 
         data_protection.register()
+        # The key person's page (registry) lists the person's incidents.
+        from incidents.registry_links import person_incidents
+        from registry import links as registry_links
+
+        registry_links.register("incidents", person_incidents)
 
     @staticmethod
     def _connect_pickers() -> None:

@@ -11,6 +11,11 @@ class MediationConfig(AppConfig):
         from mediation.links import linked_case
 
         detail_links.register("mediation", linked_case)
+        # The key person's page (registry) lists the person's mediation cases.
+        from mediation.registry_links import person_cases
+        from registry import links as registry_links
+
+        registry_links.register("mediation", person_cases)
         # audit's retention job and key rotation work on this app's personal data.
         from mediation import data_protection
 

@@ -81,7 +81,11 @@ class VisitCreateApi(APIView):
     """Log a key-person visit from the phone (GPS, what was seen, the re-assessed risk)."""
 
     class Input(serializers.Serializer):
-        method = serializers.ChoiceField(choices=Visit.Method.choices, default="in_person")
+        # A plain string (validated below), not an enum: mediation's signature "method" owns
+        # the MethodEnum name in the schema.
+        method = serializers.CharField(
+            default="in_person", help_text="in_person | phone | joint", max_length=16
+        )
         visited_at = serializers.DateTimeField(required=False, allow_null=True)
         observations = serializers.CharField(max_length=4000)
         risk_after = serializers.IntegerField(min_value=0, max_value=9)
@@ -89,6 +93,11 @@ class VisitCreateApi(APIView):
         lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
         accuracy_m = serializers.FloatField(required=False, allow_null=True, min_value=0)
         place = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+        def validate_method(self, value: str) -> str:
+            if value not in Visit.Method.values:
+                raise serializers.ValidationError(_("Choose in_person, phone or joint."))
+            return value
 
     @extend_schema(request=Input, responses={201: VisitOutput})
     def post(self, request, pk: int):

@@ -14,16 +14,19 @@ write leaves a change-history row ("imported").
 from __future__ import annotations
 
 import base64
+import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from io import BytesIO
 from typing import Any
 
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from accounts.models import User
@@ -246,29 +249,100 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+MAX_XML_BYTES = 200 * 1024 * 1024
+
+
+def _column_index(ref: str) -> int:
+    index = 0
+    for char in ref:
+        if not char.isalpha():
+            break
+        index = index * 26 + (ord(char.upper()) - 64)
+    return index - 1
+
+
+def _first_sheet(book: zipfile.ZipFile) -> str:
+    workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    sheet = next(workbook.iter(f"{MAIN_NS}sheet"))
+    rel_id = sheet.get(f"{REL_NS}id")
+    rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    raise KeyError(rel_id)
+
+
+def _read_rows(content: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
+    """The first sheet's rows, read straight from the xlsx XML (defusedxml): several times
+    faster than openpyxl's cell objects, which a 10,000-row import cannot afford. Numbers come
+    back as floats, dates as their serial number (converted where a date is expected)."""
+    with zipfile.ZipFile(BytesIO(content)) as book:
+        if sum(info.file_size for info in book.infolist()) > MAX_XML_BYTES:
+            raise ValueError("too large once unpacked")
+        shared: list[str] = []
+        if "xl/sharedStrings.xml" in book.namelist():
+            for _event, element in ElementTree.iterparse(book.open("xl/sharedStrings.xml")):
+                if element.tag == f"{MAIN_NS}si":
+                    shared.append("".join(t.text or "" for t in element.iter(f"{MAIN_NS}t")))
+                    element.clear()
+        rows: list[tuple[int, list[Any]]] = []
+        for _event, element in ElementTree.iterparse(book.open(_first_sheet(book))):
+            if element.tag != f"{MAIN_NS}row":
+                continue
+            values: dict[int, Any] = {}
+            for position, cell in enumerate(element.iter(f"{MAIN_NS}c")):
+                column = _column_index(cell.get("r", "")) if cell.get("r") else position
+                kind = cell.get("t")
+                if kind == "inlineStr":
+                    values[column] = "".join(t.text or "" for t in cell.iter(f"{MAIN_NS}t"))
+                    continue
+                raw = cell.find(f"{MAIN_NS}v")
+                if raw is None or raw.text is None:
+                    continue
+                if kind == "s":
+                    values[column] = shared[int(raw.text)]
+                elif kind in ("str", "e", "d"):
+                    values[column] = raw.text
+                elif kind == "b":
+                    values[column] = raw.text == "1"
+                else:
+                    values[column] = float(raw.text)
+            number = int(element.get("r") or (rows[-1][0] + 1 if rows else 1))
+            width = max(values) + 1 if values else 0
+            rows.append((number, [values.get(k) for k in range(width)]))
+            element.clear()
+            if len(rows) > MAX_ROWS + 1:
+                break
+    return rows[0][1] if rows and rows[0][0] == 1 else [], [r for r in rows if r[0] != 1]
+
+
 def _read(content: bytes) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     try:
-        workbook = load_workbook(BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:
+        header_row, rows = _read_rows(content)
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        IndexError,
+        StopIteration,
+        ElementTree.ParseError,
+        DefusedXmlException,
+    ) as exc:
         raise ValidationFailed(
             _("The file is not an xlsx workbook."),
             extra={"file": [_("The file is not an xlsx workbook.")]},
         ) from exc
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    try:
-        header_row = next(rows)
-    except StopIteration:
-        header_row = ()
     headers = [_text(value).rstrip("*").strip() for value in header_row]
     body = []
-    for number, values in enumerate(rows, start=2):
-        if values is None or all(_text(v) == "" for v in values):
+    for number, values in rows:
+        if not values or all(_text(v) == "" for v in values):
             continue
         body.append((number, list(values)))
         if len(body) > MAX_ROWS:
             break
-    workbook.close()
     return headers, body
 
 
@@ -324,6 +398,9 @@ def _parse_row(
         elif name in DATES:
             if isinstance(raw, (datetime, date)):
                 row[name] = raw.date() if isinstance(raw, datetime) else raw
+                continue
+            if isinstance(raw, float) and 1 <= raw < 2958466:  # an Excel date serial
+                row[name] = date(1899, 12, 30) + timedelta(days=int(raw))
                 continue
             try:
                 row[name] = date.fromisoformat(text.replace("/", "-"))

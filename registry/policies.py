@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from accounts.models import RoleCode, User
+from grids.models import GridCell
 
 REGIONAL_ROLES = {RoleCode.DISPATCHER, RoleCode.SUPERVISOR}
 # Regional roles that write basic data (the community's staff); supervisors only read.
@@ -48,7 +49,10 @@ class Area:
             return Q()
         q = Q(pk__in=[])
         if self.prefix is not None:
-            q |= Q(**{f"{code_field}__startswith": self.prefix})
+            # A community's prefix is its whole 12-digit code: equality keeps the
+            # (region_code, name) index usable for the name search that follows.
+            lookup = "exact" if len(self.prefix) == 12 else "startswith"
+            q |= Q(**{f"{code_field}__{lookup}": self.prefix})
         if self.cell_ids:
             q |= Q(**{f"{cell_field}__in": sorted(self.cell_ids)})
         return q
@@ -81,9 +85,10 @@ def area_for(user: User | None) -> Area:
 
 
 def _area_for(user: User) -> Area:
-    if user.is_portal_admin:
-        return Area(everything=True)
+    # One query for the roles and one for the cells (a request pays for this once).
     roles = user.role_codes
+    if user.is_superuser or RoleCode.ADMIN in roles:
+        return Area(everything=True)
     prefix = write_prefix = None
     if roles & REGIONAL_ROLES and user.scope_region_id is not None:
         prefix = user.scope_region.prefix
@@ -91,12 +96,18 @@ def _area_for(user: User) -> Area:
             write_prefix = prefix
     cells: set[int] = set()
     write_cells: set[int] = set()
-    if RoleCode.GRID_WORKER in roles and hasattr(user, "grid_worker"):
-        own = set(user.grid_worker.cells.values_list("pk", flat=True))
-        cells |= own
-        write_cells |= own
+    cell_q = Q(pk__in=[])
+    if RoleCode.GRID_WORKER in roles:
+        cell_q |= Q(workers__user=user)
     if RoleCode.POLICE_OFFICER in roles:
-        cells |= set(user.policed_cells.values_list("pk", flat=True))
+        cell_q |= Q(police_officer=user)
+    if RoleCode.GRID_WORKER in roles or RoleCode.POLICE_OFFICER in roles:
+        for pk, worker_user_id in GridCell.objects.filter(cell_q).values_list(
+            "pk", "workers__user"
+        ):
+            cells.add(pk)
+            if worker_user_id == user.pk:
+                write_cells.add(pk)
     return Area(
         prefix=prefix,
         cell_ids=frozenset(cells),
@@ -111,29 +122,35 @@ def key_person_q(user: User | None) -> Q | None:
 
     if user is None or not user.is_authenticated:
         return None
-    cached = getattr(user, "_registry_kp_q", None)
-    if cached is not None:
-        return cached or None
-    q = Q(responsible_worker_id=user.pk)
+    if hasattr(user, "_registry_kp_q"):
+        return user._registry_kp_q
+    from registry.models import KeyPerson
+
+    parts: list[Q] = []
+    roles = user.role_codes
+    if RoleCode.GRID_WORKER in roles or KeyPerson.objects.filter(responsible_worker=user).exists():
+        parts.append(Q(responsible_worker_id=user.pk))
     for community_code, kind_id in DesignatedStaff.objects.filter(user=user).values_list(
         "community__code", "kind_id"
     ):
         part = Q(region_code=community_code)
         if kind_id is not None:
             part &= Q(kind_id=kind_id)
-        q |= part
-    roles = user.role_codes
+        parts.append(part)
     granted = [
         kind_id
-        for kind_id, role, department in KeyPersonGrant.objects.filter(
+        for kind_id, department in KeyPersonGrant.objects.filter(
             role__in=sorted(roles), kind__active=True
-        ).values_list("kind_id", "role", "department")
+        ).values_list("kind_id", "department")
         if not department or department == user.department
     ]
     if granted:
         area = _grant_area(user)
         if not area.empty:
-            q |= Q(kind_id__in=sorted(set(granted))) & area.q()
+            parts.append(Q(kind_id__in=sorted(set(granted))) & area.q())
+    q: Q | None = None
+    for part in parts:
+        q = part if q is None else q | part
     user._registry_kp_q = q  # type: ignore[attr-defined]
     return q
 

@@ -38,7 +38,7 @@ def _denied() -> ValidationFailed:
     return ValidationFailed(message, extra={"cell": [message]})
 
 
-def _snapshot(obj: models.Model) -> dict[str, Any]:
+def _snapshot(obj: Any) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
         if field.name in SKIP:
@@ -53,7 +53,7 @@ def _snapshot(obj: models.Model) -> dict[str, Any]:
 
 
 def record_change(
-    obj: models.Model,
+    obj: Any,
     *,
     actor: User | None,
     action: str,
@@ -94,16 +94,16 @@ def _check_cell(actor: User | None, cell: GridCell) -> None:
 def basic_save(
     *,
     actor: User | None,
-    instance: models.Model,
+    instance: Any,
     data: dict[str, Any],
     cell: GridCell | None = None,
     tags: list | None = None,
     action: str = RecordChange.Action.UPDATED,
-) -> models.Model:
+) -> Any:
     """Create or update a building, home, person, organisation or place. `data` holds model
     field values (for a person, `id_number` and `phone` in clear: they are encrypted here)."""
     with transaction.atomic():
-        model = type(instance)
+        model: Any = type(instance)
         before = None
         if instance.pk:
             instance = model.objects.select_for_update().get(pk=instance.pk)
@@ -146,7 +146,7 @@ def basic_save(
         return instance
 
 
-def _check_links(instance: models.Model) -> None:
+def _check_links(instance: Any) -> None:
     """A home, person, organisation or place links only to records of the same cell."""
     message = _("The linked record belongs to another grid cell.")
     for name in ("building", "home", "organisation"):
@@ -157,7 +157,7 @@ def _check_links(instance: models.Model) -> None:
             raise ValidationFailed(message, extra={name: [message]})
 
 
-def _validate(instance: models.Model) -> None:
+def _validate(instance: Any) -> None:
     if isinstance(instance, Person):
         if instance.id_number and not personal_data.id_number_is_valid(instance.id_number):
             message = _("Enter a valid 18-digit resident ID number.")
@@ -202,9 +202,10 @@ def _validate(instance: models.Model) -> None:
         raise ValidationFailed(message, extra={"lat": [message]})
 
 
-def basic_deactivate(*, actor: User | None, instance: models.Model) -> models.Model:
+def basic_deactivate(*, actor: User | None, instance: Any) -> Any:
     with transaction.atomic():
-        instance = type(instance).objects.select_for_update().get(pk=instance.pk)
+        model: Any = type(instance)
+        instance = model.objects.select_for_update().get(pk=instance.pk)
         _check_cell(actor, instance.cell)
         before = _snapshot(instance)
         instance.active = False

@@ -197,7 +197,10 @@ def record_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     )
     if kind == "person" and request.method == "GET":
         form.initial.update({"id_number": obj.id_number, "phone": obj.phone})
-        record_unmasked(request.user, obj, [f for f in ("id_number", "phone") if getattr(obj, f)])
+    if request.method == "GET":
+        # The edit form shows the numbers to the writer: an unmasked view like any other.
+        shown = ("id_number", "phone", "owner_phone_value", "contact_phone_value")
+        record_unmasked(request.user, obj, [f for f in shown if getattr(obj, f, "")])
     if request.method == "POST" and form.is_valid():
         values = form.values()
         tags = list(values.pop("tags", [])) if kind == "person" else None
@@ -581,4 +584,7 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
 @require_GET
 def layers(request: HttpRequest) -> JsonResponse:
     """Buildings and places as GeoJSON points for the grid map (scoped; empty outside)."""
-    return JsonResponse(selectors.map_layer(request.user, parse_bbox(request.GET.get("bbox"))))
+    return JsonResponse(
+        selectors.map_layer(request.user, parse_bbox(request.GET.get("bbox"))),
+        json_dumps_params={"ensure_ascii": False},
+    )

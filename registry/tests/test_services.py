@@ -168,3 +168,20 @@ def test_visit_bad_input_is_refused_and_writes_nothing(world):
         with pytest.raises(ValidationFailed):
             visit_log(actor=world.worker, key_person=world.kp, **kwargs)
     assert not world.kp.visits.exists()
+
+
+def test_demo_loads_twice(db):
+    import json
+    from pathlib import Path
+
+    from grids.demo import load_demo as grids_demo
+    from registry.demo import load_demo
+
+    data = json.loads(
+        (Path(__file__).resolve().parents[2] / "grids/fixtures/demo_city.json").read_text()
+    )
+    grids_demo(data, type("Out", (), {"write": lambda self, text: None})())
+    load_demo()
+    load_demo()
+    assert Person.objects.filter(name="黄志强").count() == 1
+    assert KeyPersonEvent.objects.filter(kind="visited").count() == 1
