@@ -145,6 +145,7 @@ def test_a_registered_requirement_covers_key_person_access(region_tree):
     from accounts import policy
 
     worker = make_user("kp", roles=["dispatcher"], region=region_tree["street_a"])
+    previous = policy._requirements.get("key_person")
     policy.two_factor_requirement_register("key_person", lambda user: user.username == "kp")
     try:
         assert two_factor_required(worker)
@@ -154,6 +155,8 @@ def test_a_registered_requirement_covers_key_person_access(region_tree):
         assert not two_factor_required(worker)
     finally:
         policy._requirements.pop("key_person", None)
+        if previous is not None:
+            policy.two_factor_requirement_register("key_person", previous)
 
 
 def test_enforcement_off_lets_force_logged_in_tests_through(settings, supervisor):

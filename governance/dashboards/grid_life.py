@@ -1,7 +1,8 @@
 """The other half of grid governance on the supervisor's dashboard (DESIGN.md §7): one card per
 December app — resident services, volunteers and patrol coverage, dispute screening,
-deliberation, the grid's basic data — each with its headline figures for the dashboard's region
-and a link to the app's own supervision page (drill-down by region, xlsx).
+deliberation, the grid's basic data (key persons as counts only) — each with its headline
+figures for the dashboard's region and a link to the app's own supervision page (drill-down by
+region, xlsx).
 
 Each figure comes from the app's own selectors, scoped as on its own page; personal data never
 appears (counts and rates only). A card the user may not see is left out.
@@ -122,6 +123,26 @@ def _deliberation(query: KpiQuery, region: Region) -> Card:
     )
 
 
+def _registry(user: User, region: Region) -> Card:
+    from registry import selectors
+
+    counts = selectors.counts_for(user, region)
+    return Card(
+        key="registry",
+        title=_("Grid basic data"),
+        url=f"{reverse('registry:stats')}?region={region.code}",
+        figures=[
+            (_("Buildings"), counts["buildings"]),
+            (_("People"), counts["people"]),
+            (_("Rented homes"), counts["rentals"]),
+            (_("Key persons"), counts["key_persons"]),
+            (_("Visits on time"), _percent(counts["compliance"]["rate"])),
+            (_("Overdue visits"), counts["overdue"]),
+        ],
+        note=_("Today, not the period."),
+    )
+
+
 def grid_life_cards(user: User, query: KpiQuery) -> list[Card]:
     region = _region(query, user)
     if region is None:
@@ -131,5 +152,6 @@ def grid_life_cards(user: User, query: KpiQuery) -> list[Card]:
         _volunteers(region),
         _screening(user, query, region),
         _deliberation(query, region),
+        _registry(user, region),
     ]
     return [card for card in cards if card is not None]

@@ -25,7 +25,7 @@ def test_dashboard_shows_a_card_per_app_with_a_drill_down_link(client, superviso
     response = client.get(reverse("governance:dashboard"), PERIOD)
     assert response.status_code == 200
     cards = {card.key: card for card in response.context["grid_life"]}
-    assert set(cards) == {"services", "volunteers", "screening", "deliberation"}
+    assert set(cards) == {"services", "volunteers", "screening", "deliberation", "registry"}
     city = region_tree["city"].code
     assert cards["volunteers"].url == f"{reverse('volunteers:supervision')}?region={city}"
     html = response.content.decode()

@@ -150,3 +150,14 @@ def test_edit_form_shows_numbers_to_writers_and_is_audited(world, client):
     assert AuditEvent.objects.filter(kind="unmasked", object_type="registry.person").exists()
     client.force_login(world.supervisor)  # sees the record, may not edit it
     assert client.get(url).status_code == 404
+
+
+def test_key_person_access_requires_a_second_factor(region_tree):
+    """等保 (issue 23): registry registers "key-person access" with the security policy."""
+    from accounts.policy import two_factor_required
+    from tests.builders import make_user
+
+    worker = make_user("kp_worker", roles=["grid_worker"], region=region_tree["a1"])
+    handler = make_user("kp_handler", roles=["department_handler"], region=region_tree["city"])
+    assert two_factor_required(worker)
+    assert not two_factor_required(handler)

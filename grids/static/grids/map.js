@@ -53,7 +53,11 @@
     },
     onEachFeature: function (feature, featureLayer) {
       featureLayer.bindPopup(function () { return popup(feature.properties); });
-      featureLayer.bindTooltip(feature.properties.name, { sticky: true });
+      // With no tile server (an intranet without one), the names stay on the map as labels, so
+      // a blank background still tells where you are.
+      featureLayer.bindTooltip(feature.properties.name, tileUrl
+        ? { sticky: true }
+        : { permanent: true, direction: "center", className: "cell-label" });
       layers[feature.properties.code] = featureLayer;
     }
   }).addTo(map);
@@ -74,5 +78,30 @@
       element.scrollIntoView({ behavior: "smooth", block: "center" });
     });
   });
+  // Buildings and places of the grid's basic data (registry), for those who may see them.
+  var basicDataUrl = element.dataset.basicDataUrl;
+  if (basicDataUrl && window.fetch) {
+    fetch(basicDataUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (geojson) {
+        if (!geojson || !geojson.features || !geojson.features.length) { return; }
+        var things = L.geoJSON(geojson, {
+          pointToLayer: function (feature, latlng) {
+            var place = feature.properties.layer === "place";
+            return L.circleMarker(latlng, {
+              radius: 5, weight: 1, color: place ? "#6a1b9a" : "#2e7d32",
+              fillOpacity: feature.properties.is_key ? 0.9 : 0.5
+            });
+          },
+          onEachFeature: function (feature, featureLayer) {
+            featureLayer.bindTooltip(feature.properties.name);
+          }
+        }).addTo(map);
+        element.dataset.basicData = String(geojson.features.length);
+        var overlays = {};
+        overlays[element.dataset.basicDataLabel || "Buildings and places"] = things;
+        L.control.layers(null, overlays).addTo(map);
+      });
+  }
   element.dataset.ready = "true";
 })();
