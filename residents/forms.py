@@ -57,7 +57,8 @@ class SignUpForm(_CodeForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["home_region"]
-        assert isinstance(field, forms.ModelChoiceField)
+        if not (isinstance(field, forms.ModelChoiceField)):
+            raise AssertionError("unreachable: isinstance(field, forms.ModelChoiceField)")
         field.queryset = (
             Region.objects.filter(level=Region.Level.COMMUNITY)
             .defer("boundary")

@@ -25,7 +25,8 @@ def is_organiser(user: User | None) -> bool:
     """Community or street staff who post tasks and decide applications (in their scope)."""
     if not _signed(user):
         return False
-    assert user is not None
+    if not (user is not None):
+        raise AssertionError("unreachable: user is not None")
     return user.is_portal_admin or bool(
         user.role_codes & ORGANISER_ROLES and user_scope(user).is_regional
     )
@@ -39,7 +40,8 @@ def organises(user: User | None, region_code: str) -> bool:
 def reads_supervision(user: User | None) -> bool:
     if not _signed(user):
         return False
-    assert user is not None
+    if not (user is not None):
+        raise AssertionError("unreachable: user is not None")
     return user.is_portal_admin or bool(
         user.role_codes & SUPERVISION_ROLES and user_scope(user).is_regional
     )
@@ -50,7 +52,8 @@ def reads_area(user: User | None) -> bool:
     read its tasks, teams, duty posts and 2+N pages."""
     if not _signed(user):
         return False
-    assert user is not None
+    if not (user is not None):
+        raise AssertionError("unreachable: user is not None")
     return user.is_portal_admin or bool(
         user.role_codes & AREA_ROLES and user_scope(user).is_regional
     )

@@ -101,7 +101,8 @@ def public_result(request: HttpRequest, pk: int) -> HttpResponse:
         },
     )
     photos = form.fields["public_photos"]
-    assert isinstance(photos, forms.ModelMultipleChoiceField)
+    if not (isinstance(photos, forms.ModelMultipleChoiceField)):
+        raise AssertionError("unreachable: isinstance(photos, forms.ModelMultipleChoiceField)")
     photos.queryset = IncidentPhoto.objects.filter(incident=incident)
     photos.label_from_instance = lambda photo: f"#{photo.pk}"  # type: ignore[method-assign]
     status = 200

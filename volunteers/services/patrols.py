@@ -134,7 +134,10 @@ def task_post(
     if starts_at is not None and withdraw_until is not None and withdraw_until > starts_at:
         errors["withdraw_until"] = [_("Withdrawals close at the latest when the task starts.")]
     _errors(errors)
-    assert region is not None and starts_at is not None and ends_at is not None
+    if not (region is not None and starts_at is not None and ends_at is not None):
+        raise AssertionError(
+            "unreachable: region is not None and starts_at is not None and ends_at is "
+        )
     organiser = text(organiser_name, "organiser_name", limit=100) or region.name
     with transaction.atomic():
         task = PatrolTask.objects.create(
@@ -224,7 +227,8 @@ def post_save(
     if not isinstance(radius_m, int) or not 20 <= radius_m <= 2000:
         errors["radius_m"] = [_("Between 20 and 2000 metres.")]
     _errors(errors)
-    assert region is not None and isinstance(places, int)
+    if not (region is not None and isinstance(places, int)):
+        raise AssertionError("unreachable: region is not None and isinstance(places, int)")
     return DutyPost.objects.create(
         name=name_text,
         kind=kind,
@@ -526,7 +530,8 @@ def claim_track(*, actor: User, claim_id: int, points: Sequence) -> Claim:
 
 def _hours(claim: Claim, moment: datetime) -> Decimal:
     task = claim.task
-    assert claim.checked_in_at is not None
+    if not (claim.checked_in_at is not None):
+        raise AssertionError("unreachable: claim.checked_in_at is not None")
     start = max(claim.checked_in_at, task.starts_at)
     end = min(moment, task.ends_at)
     seconds = max(0.0, (end - start).total_seconds())

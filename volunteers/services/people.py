@@ -68,7 +68,8 @@ def volunteer_apply(
         _raise(errors)
     skills_text = text(skills, "skills", limit=500)
     availability_text = text(availability, "availability")
-    assert community is not None
+    if not (community is not None):
+        raise AssertionError("unreachable: community is not None")
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=actor.pk).first()
         volunteer = Volunteer.objects.select_for_update().filter(user=actor).first()
