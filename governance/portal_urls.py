@@ -8,6 +8,7 @@ app_name = "governance"
 
 urlpatterns = [
     path("", dashboards.dashboard, name="dashboard"),
+    path("grid-life/", dashboards.grid_life, name="grid_life"),
     path("street/", dashboards.street_dashboard, name="street_dashboard"),
     path("screen/", dashboards.big_screen, name="big_screen"),
     path("ledger/incidents/", dashboards.incident_ledger, name="incident_ledger"),

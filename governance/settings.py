@@ -469,6 +469,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets shared by name across apps get explicit component names (one entry per set).
     "ENUM_NAME_OVERRIDES": {
+        "AssignmentStateEnum": "assignments.models.AssignmentState",
         "IncidentStateEnum": "incidents.models.IncidentState",
         "IncidentChannelEnum": "incidents.models.Channel",
         "HandlingLevelEnum": "incidents.models.HandlingLevel",

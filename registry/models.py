@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.crypto import EncryptedCharField
 from core.models import TimeStampedModel
@@ -462,7 +463,7 @@ class KeyPerson(TimeStampedModel):
     """A person followed as a key person of one kind (a person may be in several kinds)."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("followed")
+        ACTIVE = "active", pgettext_lazy("key person", "followed")
         CLOSED = "closed", _("no longer followed")
 
     person = models.ForeignKey(

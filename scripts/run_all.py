@@ -108,6 +108,9 @@ def main() -> int:
         return 2
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+    # The demo on a laptop: staff demo logins sign in with the password alone unless asked
+    # (TWO_FACTOR_ENFORCED=1 make run). Production refuses the setting off (settings_checks).
+    env.setdefault("TWO_FACTOR_ENFORCED", "0")
     concurrency = env.get("WORKER_CONCURRENCY", "2")
     celery = [PYTHON, "-m", "celery", "-A", "governance"]
     commands = {
@@ -137,6 +140,11 @@ def main() -> int:
             banner = subprocess.run(  # noqa: S603 - our own fixed command  # nosec B603
                 banner_command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
             )
+            if env["TWO_FACTOR_ENFORCED"] in ("0", "false", "False", "no", "off"):
+                print(
+                    "Two-factor sign-in is off for the demo: TWO_FACTOR_ENFORCED=1 make run "
+                    "to enrol an authenticator app as the roles of the security policy must."
+                )
             for line in (banner.stdout + banner.stderr).splitlines():
                 say("banner", line)
         while not stopping.is_set():

@@ -534,7 +534,8 @@ def petition_create_body(w, target) -> dict:
 ROUTES: dict[str, Route] = {
     # --- site -------------------------------------------------------------------------------
     # Anonymous: the residents' public home (issue 17); signed in: their own home.
-    "home": Route(get=everyone(200)),
+    # The public home for anonymous visitors; volunteers land on their own home (302).
+    "home": Route(get=lambda role, t: 302 if role == "volunteer" else 200),
     "healthz": Route(get=everyone((200, 503))),
     "set_language": Route(
         get=everyone((204, 302)), post=everyone(302), body=lambda w, t: {"language": "zh-hans"}
@@ -972,6 +973,7 @@ ROUTES: dict[str, Route] = {
     "governance:dashboard": Route(  # its overdue board lists inc_a
         get=login_page(KPI), geo=True, shows={("dispatcher_a", None): ("inc_a",)}
     ),
+    "governance:grid_life": Route(get=login_page(KPI)),  # the December apps' cards: counts
     "governance:street_dashboard": Route(get=login_page(KPI), geo=True),
     "governance:big_screen": Route(get=login_page(KPI), geo=True),
     "governance:incident_ledger": Route(get=login_page(KPI)),

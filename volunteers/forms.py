@@ -6,6 +6,7 @@ import json
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grids.models import Region
 from incidents.models import Category
@@ -66,7 +67,9 @@ class TaskForm(forms.Form):
     ends_at = forms.DateTimeField(
         label=_("Ends at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    places = forms.IntegerField(label=_("Places"), min_value=1, max_value=10000)
+    places = forms.IntegerField(
+        label=pgettext_lazy("volunteer task", "Places"), min_value=1, max_value=10000
+    )
     required_checkins = forms.IntegerField(
         label=_("Check-ins required (in and out included)"), min_value=2, max_value=20, initial=2
     )

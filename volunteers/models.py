@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.crypto import EncryptedCharField
 from core.models import TimelineEvent, TimeStampedModel
@@ -302,7 +303,7 @@ class PatrolTask(TimeStampedModel):
     starts_at = models.DateTimeField(_("starts at"), db_index=True)
     ends_at = models.DateTimeField(_("ends at"))
     withdraw_until = models.DateTimeField(_("withdraw until"))
-    places = models.PositiveIntegerField(_("places"))
+    places = models.PositiveIntegerField(pgettext_lazy("volunteer task", "places"))
     taken = models.PositiveIntegerField(_("places taken"), default=0)
     required_checkins = models.PositiveIntegerField(_("check-ins required"), default=2)
     state = models.CharField(

@@ -99,10 +99,12 @@ def test_anonymises_old_closed_cases_keeps_statistics_and_is_idempotent(world):
     counts = anonymise_closed_cases()
 
     assert counts == {
+        "assignments.assignment": 0,
         "deliberation.meeting": 0,
         "incidents.incident": 1,
         "mediation.mediationcase": 1,
         "petitions.petition": 1,
+        "screening.dispute": 0,
     }
     old_incident.refresh_from_db()
     assert (old_incident.reporter_name, old_incident.reporter_phone) == (ANONYMISED, "")

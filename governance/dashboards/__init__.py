@@ -22,6 +22,7 @@ from governance.dashboards.export_pages import (
     export_detail,
     export_download,
 )
+from governance.dashboards.grid_life import grid_life
 from governance.dashboards.ledger import (
     _filter_data,
     _queue_link,
@@ -75,6 +76,7 @@ __all__ = [
     "export_create",
     "export_detail",
     "export_download",
+    "grid_life",
     "incident_ledger",
     "street_dashboard",
 ]

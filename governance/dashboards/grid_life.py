@@ -13,10 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from accounts.models import User
+from governance.dashboards._common import _build_query
 from governance.kpis.query import KpiQuery
 from grids.models import Region
 
@@ -155,3 +160,15 @@ def grid_life_cards(user: User, query: KpiQuery) -> list[Card]:
         _registry(user, region),
     ]
     return [card for card in cards if card is not None]
+
+
+@login_required
+@require_GET
+def grid_life(request: HttpRequest) -> HttpResponse:
+    """The cards as a fragment the dashboard loads after itself (htmx), so that the dashboard's
+    own reads stay fixed (governance/tests/test_dashboard_reads.py). Same query and access as
+    the dashboard: 403/404 for a region out of scope."""
+    query = _build_query(request, request.GET)
+    return render(
+        request, "governance/_grid_life.html", {"grid_life": grid_life_cards(request.user, query)}
+    )

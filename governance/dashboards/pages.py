@@ -21,7 +21,6 @@ from accounts.models import User
 from accounts.selectors import regions_visible
 from governance import kpis
 from governance.dashboards._common import _build_query, _group_by_choices, _interval_choices
-from governance.dashboards.grid_life import grid_life_cards
 from governance.models import ExportFormat
 from grids.models import Region
 
@@ -208,7 +207,6 @@ def _dashboard_context(request: HttpRequest, query: kpis.KpiQuery) -> dict[str, 
         "overdue": _overdue(user, query),
         "overdue_url": kpis.ledger_url(query, "overdue_now"),
         "mediation": kpis.mediation_kpis(query, user=user),
-        "grid_life": grid_life_cards(user, query),
         "petitions": kpis.petition_kpis(query, user=user),
         "facts_as_of": kpis.facts_watermark(),
         "chart_data": {

@@ -22,7 +22,9 @@ def test_dashboard_shows_a_card_per_app_with_a_drill_down_link(client, superviso
     from volunteers.models import Volunteer
 
     client.force_login(supervisor)
-    response = client.get(reverse("governance:dashboard"), PERIOD)
+    dashboard = client.get(reverse("governance:dashboard"), PERIOD)
+    assert 'id="grid-life-slot"' in dashboard.content.decode()  # loaded after the page
+    response = client.get(reverse("governance:grid_life"), PERIOD)
     assert response.status_code == 200
     cards = {card.key: card for card in response.context["grid_life"]}
     assert set(cards) == {"services", "volunteers", "screening", "deliberation", "registry"}
@@ -33,7 +35,8 @@ def test_dashboard_shows_a_card_per_app_with_a_drill_down_link(client, superviso
         assert f'id="grid-life-{key}"' in html
     # Figures are the apps' own: with no volunteer in the city, none is active.
     assert not Volunteer.objects.exists()
-    assert dict(cards["volunteers"].figures)["Active volunteers"] == 0
+    active_volunteers = cards["volunteers"].figures[2][1]
+    assert active_volunteers == 0
 
 
 def test_a_region_outside_the_scope_shows_no_other_region(client, region_tree):
@@ -41,7 +44,19 @@ def test_a_region_outside_the_scope_shows_no_other_region(client, region_tree):
         "life_street", roles=["supervisor"], region=region_tree["street_a"], phone="13700000121"
     )
     client.force_login(street_supervisor)
-    response = client.get(reverse("governance:dashboard"), PERIOD)
+    response = client.get(reverse("governance:grid_life"), PERIOD)
     assert response.status_code == 200
     for card in response.context["grid_life"]:
         assert card.url.endswith(f"region={region_tree['street_a'].code}")
+
+
+def test_the_cards_need_kpi_access(client, region_tree):
+    resident = make_user("life_resident", roles=["resident"], phone="13700000122")
+    client.force_login(resident)
+    assert client.get(reverse("governance:grid_life")).status_code == 403
+    outside = make_user(
+        "life_outside", roles=["supervisor"], region=region_tree["street_b"], phone="13700000123"
+    )
+    client.force_login(outside)
+    response = client.get(reverse("governance:grid_life"), {"region": region_tree["street_a"].code})
+    assert response.status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -161,7 +162,12 @@ def _load_role_codes(user) -> None:
     process: the ORM's many-to-many query cost a report more to build than to run."""
     if not user.is_authenticated:
         return
-    user = getattr(user, "_wrapped", user)  # the request's SimpleLazyObject, set up above
+    # The request's user is a SimpleLazyObject, possibly around another one (django-otp's
+    # OTPMiddleware wraps the auth middleware's): fill the User itself.
+    while isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
     if "role_codes" not in user.__dict__:
         user.__dict__["role_codes"] = {code for (code,) in _ROLE_CODES.rows(user.pk)}
 

@@ -508,14 +508,15 @@ def build(m, w) -> None:  # type: ignore[no-untyped-def]
         dl_participant=staff_a,
     )
     m.WRITERS.update(
-        dl_prop_a={"resident1", "resident2", "dispatcher_a", "admin"},
-        dl_prop_b={"resident1", "resident2", "dispatcher_b", "admin"},
+        # "volunteer" (tests/matrix/volunteers.py) is a verified resident of A1 too.
+        dl_prop_a={"resident1", "resident2", "volunteer", "dispatcher_a", "admin"},
+        dl_prop_b={"resident1", "resident2", "volunteer", "dispatcher_b", "admin"},
         dl_meet_a={"dispatcher_a", "admin"},
         dl_meet_b={"dispatcher_b", "admin"},
         dl_dec_a={"dispatcher_a", "admin"},
         dl_round_a={"dispatcher_a", "admin"},
         dl_round_b={"dispatcher_b", "admin"},
-        dl_round_pub_a={"dispatcher_a", "admin", "resident1"},
+        dl_round_pub_a={"dispatcher_a", "admin", "resident1", "volunteer"},
         dl_proj_a={"dispatcher_a", "admin"},
     )
     w.markers.update(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 ROLES = ("police",)
-STAFF_ROLES = ("police",)
+STAFF_ROLES: tuple[str, ...] = ()  # police have no region scope of the older apps' kind
 
 SCREEN = {
     "worker_a",

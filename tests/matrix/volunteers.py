@@ -183,7 +183,13 @@ def routes(m) -> dict:
         "volunteers:supervision": m.Route(get=_expect(of(SUPERVISION))),
         # --- API ---
         "api-volunteer-apply": m.Route(
-            post=_api(lambda r, t: 409 if r == "volunteer" else 403),
+            # resident1/2 are verified residents (deliberation's and services' builds): they
+            # may apply; the volunteer has applied already.
+            post=_api(
+                lambda r, t: (
+                    409 if r == "volunteer" else 201 if r in ("resident1", "resident2") else 403
+                )
+            ),
             body=lambda w, t: {"community": w.tree["a1"].code, "real_name": "矩阵"},
         ),
         "api-volunteer-me": m.Route(get=_api(of({"volunteer"}))),
