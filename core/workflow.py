@@ -265,6 +265,10 @@ def lock(
         else model_or_queryset._default_manager.all()
     )
     try:
+        # A queryset with select_related joins (nullable foreign keys are outer joins, which
+        # PostgreSQL cannot lock): lock only this table's row unless `of` says otherwise.
+        if not of and queryset.query.select_related:
+            of = ("self",)
         return queryset.select_for_update(of=tuple(of)).get(pk=pk)
     except ObjectDoesNotExist:  # the model's DoesNotExist (.get of one pk: nothing else)
         if not_found is not None:

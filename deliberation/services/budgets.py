@@ -224,10 +224,13 @@ def round_advance(*, round_id: int, actor: User | None, expected_phase: str = ""
 
 
 def _publish_results(budget_round: BudgetRound) -> dict[str, Any]:
+    # Lock the projects, then count their ballots (PostgreSQL: no FOR UPDATE with GROUP BY).
+    feasible = budget_round.projects.filter(state=BS.FEASIBLE)
+    locked = list(feasible.select_for_update().values_list("pk", flat=True))
     projects = list(
-        budget_round.projects.filter(state=BS.FEASIBLE)
-        .select_for_update()
+        feasible.model.objects.filter(pk__in=locked)
         .annotate(ballot_count=Count("ballots"))
+        .order_by("pk")
     )
     outcomes = budget_rules.select(
         [budget_rules.Candidate(id=p.pk, votes=p.ballot_count, cost=p.cost) for p in projects],
